@@ -1,0 +1,31 @@
+"""Explicit configuration of the recognizer: every option has a name here, none hides in **kwargs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pipeline.decode import DecodeLimits
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    """What is known of the meter beforehand (from the account), all optional."""
+
+    integer_digits: int | None = None
+    fractional_digits: int | None = None
+    kind: str | None = None  # electricity | water | gas
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    engine: Literal["cnn", "tesseract", "auto"] = "cnn"
+    digit_model: Path = MODELS_DIR / "digits.onnx"
+    decode: DecodeLimits = field(default_factory=DecodeLimits)
+    # a reading is accepted when its confidence reaches this (fitted on data: see bench/calibrate.py)
+    accept_threshold: float = 0.90
+    # consumption per day above which a reading is implausible (m3, kWh): a household's generous upper bound
+    max_per_day: float = 200.0
+    max_consumption_no_dates: float = 5000.0
