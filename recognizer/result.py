@@ -47,6 +47,8 @@ class ReadResult:
     plausibility: Plausibility | None = None
     engine: str = "cnn"
     stages_ms: dict[str, float] = field(default_factory=dict)
+    # PNG bytes of the window crop ("crop") and the debug overlay ("debug") when asked for
+    images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def digits(self) -> tuple[DigitRead, ...]:
