@@ -14,6 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .types import DecodedImage
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+# Pillow's names for formats that are one of ours: many phones save multi-picture JPEGs ("MPO")
+FORMAT_ALIASES = {"MPO": "JPEG"}
 
 
 class ImageError(ValueError):
@@ -54,11 +56,18 @@ def decode(source: bytes | str | os.PathLike, limits: DecodeLimits = DecodeLimit
     with warnings.catch_warnings():
         # Pillow warns (then errors) on huge images; we check the size ourselves with a clear message
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", message="(?i).*corrupt exif.*")  # a broken EXIF block is not the user's fault
         try:
             im = Image.open(io.BytesIO(data))
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        except Image.DecompressionBombError as exc:  # over twice Pillow's own limit, refused from the header
+            raise ImageError(
+                "too_many_pixels",
+                f"The photo has too many pixels; at most {limits.max_pixels / 1e6:.0f} megapixels are accepted.",
+            ) from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ImageError("not_an_image", "This file is not a photo we can read (JPEG, PNG or WebP).") from exc
-        if im.format not in ACCEPTED_FORMATS:
+        fmt = FORMAT_ALIASES.get(im.format, im.format)
+        if fmt not in ACCEPTED_FORMATS:
             raise ImageError("unsupported_format", f"{im.format} images are not accepted; please send a JPEG, PNG or WebP photo.")
         w, h = im.size
         if w * h > limits.max_pixels:
@@ -72,12 +81,11 @@ def decode(source: bytes | str | os.PathLike, limits: DecodeLimits = DecodeLimit
             exif_orientation = im.getexif().get(0x0112, 1)
         except Exception:  # a broken EXIF block must not lose the photo
             exif_orientation = 1
-        fmt = im.format
         if fmt == "JPEG" and max(w, h) > limits.work_long_side:
             im.draft("RGB", (max(1, w * limits.work_long_side // max(w, h)), max(1, h * limits.work_long_side // max(w, h))))
         try:
             im.load()
-        except (OSError, SyntaxError, ValueError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
             raise ImageError("truncated", "The photo is damaged or incomplete; please send it again.") from exc
         if exif_orientation != 1:
             im = ImageOps.exif_transpose(im)
