@@ -1,0 +1,49 @@
+# meterread: the two commands a new machine needs.
+#   make run    installs what is missing (Debian packages, .venv) and starts the service on SQLite,
+#               with a demo operator, reviewer, customer, account and meter
+#   make test   installs what is missing (PostgreSQL and Chromium included) and runs the whole test suite,
+#               on SQLite and on a real PostgreSQL server it starts
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+APT_RUN := tesseract-ocr tesseract-ocr-eng
+APT_TEST := $(APT_RUN) postgresql chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev system-run system-test eval bench clean
+
+system-run:
+	@bash scripts/apt-ensure.sh $(APT_RUN)
+
+system-test:
+	@bash scripts/apt-ensure.sh $(APT_TEST)
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+install: system-run $(VENV)/bin/python
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+
+install-dev: system-test $(VENV)/bin/python
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+
+run: install
+	$(VENV)/bin/meterread demo
+	$(VENV)/bin/meterread serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	eval "$$(bash scripts/postgres.sh | grep '^export')" && \
+	  MR_CHROMIUM=/usr/bin/chromium $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+eval: install
+	$(VENV)/bin/meterread eval ../shared/data/photos/labels.csv
+
+bench: install
+	$(VENV)/bin/python bench/bench_pipeline.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,168 @@
+"""Locate digit windows: rows of digit-shaped blobs, found on a small copy of the photo.
+
+The reading is a row of equal-height, evenly spaced glyphs; so are serial numbers and "LITRES". This
+stage only proposes rows (with a quadrilateral in original-photo coordinates); the recognizer decides
+which row is the reading by classifying its digits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .types import DecodedImage, Window
+
+
+@dataclass(frozen=True)
+class LocateConfig:
+    work_long_side: int = 800  # the search runs on a copy this size; refinement happens on the crop
+    min_digit_frac: float = 0.025  # digit height as a share of the image's short side
+    max_digit_frac: float = 0.75
+    min_row_len: int = 3
+    max_proposals: int = 12
+
+
+@dataclass(frozen=True)
+class Blob:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+def _odd(v: float) -> int:
+    v = int(v)
+    return v + 1 if v % 2 == 0 else v
+
+
+def _digit_blobs(ink: np.ndarray, short: int, cfg: LocateConfig) -> list[Blob]:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    lo, hi = cfg.min_digit_frac * short, cfg.max_digit_frac * short
+    out = []
+    for x, y, w, h, area in stats[1:]:
+        if not (lo <= h <= hi):
+            continue
+        aspect = w / h
+        if aspect < 0.08 or aspect > 1.1:
+            continue
+        fill = area / float(w * h)
+        if fill < 0.12 or fill > 0.95:
+            continue
+        out.append(Blob(int(x), int(y), int(w), int(h)))
+    return out
+
+
+def _rows(blobs: list[Blob], min_len: int) -> list[list[Blob]]:
+    """Chain blobs left to right: similar height, aligned centres, a gap under about one digit height."""
+    blobs = sorted(blobs, key=lambda b: b.x)
+    nxt: dict[int, int] = {}
+    taken: set[int] = set()
+    for i, a in enumerate(blobs):
+        best, best_gap = None, None
+        for j in range(i + 1, len(blobs)):
+            b = blobs[j]
+            gap = b.x - (a.x + a.w)
+            hmax = max(a.h, b.h)
+            if gap > 1.3 * hmax:
+                break
+            if gap < -0.25 * hmax or j in taken:
+                continue
+            if abs(a.h - b.h) > 0.3 * hmax or abs(a.cy - b.cy) > 0.3 * hmax:
+                continue
+            if best_gap is None or gap < best_gap:
+                best, best_gap = j, gap
+        if best is not None:
+            nxt[i] = best
+            taken.add(best)
+    rows = []
+    starts = [i for i in range(len(blobs)) if i not in taken]
+    for s in starts:
+        row, i = [blobs[s]], s
+        while i in nxt:
+            i = nxt[i]
+            row.append(blobs[i])
+        if len(row) >= min_len:
+            rows.append(row)
+    return rows
+
+
+def _row_quad(row: list[Blob], pad_x: float = 0.45, pad_y: float = 0.22) -> np.ndarray:
+    """A rotated rectangle around the row, from a line through the blob centres."""
+    pts = np.array([[b.cx, b.cy] for b in row], np.float32)
+    if len(row) >= 2:
+        vx, vy, _, _ = cv2.fitLine(pts, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+        if vx < 0:
+            vx, vy = -vx, -vy
+    else:
+        vx, vy = 1.0, 0.0
+    u = np.array([vx, vy], np.float32)
+    v = np.array([-vy, vx], np.float32)
+    c = pts.mean(axis=0)
+    corners = np.array(
+        [[b.x, b.y] for b in row] + [[b.x + b.w, b.y + b.h] for b in row] + [[b.x + b.w, b.y] for b in row] + [[b.x, b.y + b.h] for b in row],
+        np.float32,
+    )
+    pu, pv = (corners - c) @ u, (corners - c) @ v
+    h = float(np.median([b.h for b in row]))
+    u0, u1 = pu.min() - pad_x * h, pu.max() + pad_x * h
+    half = h / 2 + pad_y * h
+    v0, v1 = -half, half
+    # keep the vertical centre on the blobs' median centre line
+    return np.array([c + u * u0 + v * v0, c + u * u1 + v * v0, c + u * u1 + v * v1, c + u * u0 + v * v1], np.float32)
+
+
+def _iou_box(a: np.ndarray, b: np.ndarray) -> float:
+    ax0, ay0 = a.min(axis=0)
+    ax1, ay1 = a.max(axis=0)
+    bx0, by0 = b.min(axis=0)
+    bx1, by1 = b.max(axis=0)
+    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -> list[Window]:
+    """Candidate digit windows, largest and most regular rows first. Quads are in original pixels."""
+    img = decoded.image
+    f = min(1.0, cfg.work_long_side / max(img.shape[:2]))
+    small = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA) if f < 1 else img
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    short = min(gray.shape)
+    found: list[tuple[float, np.ndarray, int, str]] = []
+    for polarity in ("dark", "light"):
+        g = gray if polarity == "dark" else 255 - gray
+        for block_frac in (0.06, 0.18):
+            ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(max(11, short * block_frac)), 8)
+            for close in (0, max(3, short // 60), max(5, short // 25)):
+                m = ink
+                if close:
+                    # joins the separate bars of a seven-segment digit into one blob: mostly vertically,
+                    # a little sideways, so neighbouring digits stay apart
+                    k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
+                    m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
+                for row in _rows(_digit_blobs(m, short, cfg), cfg.min_row_len):
+                    h = float(np.median([b.h for b in row]))
+                    hs = np.array([b.h for b in row], np.float32)
+                    regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
+                    score = h * regular * min(len(row), 8) ** 0.5
+                    found.append((score, _row_quad(row), len(row), f"{polarity}/b{block_frac}/c{close}"))
+    found.sort(key=lambda t: -t[0])
+    kept: list[tuple[float, np.ndarray, int, str]] = []
+    for cand in found:
+        if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):
+            kept.append(cand)
+        if len(kept) >= cfg.max_proposals:
+            break
+    to_orig = 1.0 / (f * decoded.scale)
+    return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, _, src in kept]

@@ -1,0 +1,150 @@
+"""Split a deskewed digit row into digit cells; find the red (fractional) drums and a decimal point."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .types import DigitBox, Segmentation
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    min_height: float = 0.40  # a digit's height as a share of the strip height
+    max_height: float = 0.98
+    red_share: float = 0.18  # share of red pixels that makes a drum red
+
+
+@dataclass(frozen=True)
+class _Comp:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def _odd(v: float) -> int:
+    v = max(3, int(v))
+    return v if v % 2 else v + 1
+
+
+def _components(ink: np.ndarray, cfg: SegmentConfig) -> list[_Comp]:
+    H = ink.shape[0]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    comps = []
+    for x, y, w, h, area in stats[1:]:
+        if cfg.min_height * H <= h <= cfg.max_height * H and w <= 1.0 * h and area >= 0.08 * w * h:
+            if x <= 0 and w < 0.3 * h or x + w >= ink.shape[1] and w < 0.3 * h:
+                continue  # a sliver of the window frame
+            comps.append(_Comp(int(x), int(y), int(x + w), int(y + h)))
+    comps.sort(key=lambda c: c.x0)
+    merged: list[_Comp] = []
+    for c in comps:
+        if merged:
+            p = merged[-1]
+            overlap = min(p.x1, c.x1) - max(p.x0, c.x0)
+            if overlap > 0.5 * min(p.w, c.w):
+                merged[-1] = _Comp(min(p.x0, c.x0), min(p.y0, c.y0), max(p.x1, c.x1), max(p.y1, c.y1))
+                continue
+        merged.append(c)
+    return merged
+
+
+def ink_masks(gray: np.ndarray) -> dict[str, np.ndarray]:
+    """Binary masks of glyph ink for dark-on-light and light-on-dark digits, seven-segment bars joined."""
+    H = gray.shape[0]
+    out = {}
+    for polarity in ("dark", "light"):
+        g = gray if polarity == "dark" else 255 - gray
+        ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(H * 0.75), 6)
+        ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, _odd(H / 8))))
+        out[polarity] = ink
+    return out
+
+
+def _red_mask(bgr: np.ndarray) -> np.ndarray:
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    return ((h <= 10) | (h >= 165)) & (s >= 90) & (v >= 60)
+
+
+def _decimal_point(ink: np.ndarray, boxes: list[DigitBox]) -> int | None:
+    """Index of the digit a point or comma follows: a small square blob near the baseline in a gap."""
+    if len(boxes) < 2:
+        return None
+    dig_h = float(np.median([b.y1 - b.y0 for b in boxes]))
+    base = float(np.median([b.y1 for b in boxes]))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    best = None
+    for x, y, w, h, area in stats[1:]:
+        if not (0.05 * dig_h <= w <= 0.3 * dig_h and 0.05 * dig_h <= h <= 0.45 * dig_h):
+            continue
+        if area < 0.4 * w * h or y + h < base - 0.3 * dig_h or y > base + 0.25 * dig_h:
+            continue
+        cx = x + w / 2
+        for i in range(len(boxes) - 1):
+            a, b = boxes[i], boxes[i + 1]
+            if a.x1 - 0.35 * (a.x1 - a.x0) <= cx <= b.x0 + 0.2 * (b.x1 - b.x0):
+                if best is None or area > best[1]:
+                    best = (i, area)
+    return None if best is None else best[0]
+
+
+def segment(window_bgr: np.ndarray, cfg: SegmentConfig = SegmentConfig(), polarity: str | None = None) -> Segmentation:
+    """Digit cells of a deskewed strip, left to right, with gaps on the pitch grid filled in.
+
+    Cells are proposals: a filled gap or a cell at either end may be empty, which the classifier decides.
+    """
+    gray = cv2.cvtColor(window_bgr, cv2.COLOR_BGR2GRAY)
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(gray)
+    H, W = gray.shape
+    masks = ink_masks(gray)
+    options = {p: _components(m, cfg) for p, m in masks.items() if polarity in (None, p)}
+    pol, comps = max(options.items(), key=lambda kv: (len(kv[1]), sum(c.h for c in kv[1])))
+    if not comps:
+        return Segmentation(boxes=(), notes=("no digit-sized glyphs in the window",))
+    heights = np.array([c.h for c in comps], np.float32)
+    med_h = float(np.median(heights))
+    comps = [c for c in comps if abs(c.h - med_h) <= 0.3 * med_h]
+    widths = np.array([c.w for c in comps], np.float32)
+    cell_w = float(np.median(widths[widths >= 0.45 * widths.max()])) if len(widths) else med_h * 0.6
+    centres = np.array([c.cx for c in comps], np.float32)
+    diffs = np.diff(centres)
+    pitch = float(np.median(diffs)) if len(diffs) else cell_w * 1.3
+    pitch = max(pitch, cell_w * 1.02)
+    y0 = int(np.median([c.y0 for c in comps]))
+    y1 = int(np.median([c.y1 for c in comps]))
+    xs: list[tuple[float, bool]] = [(float(centres[0]), True)]
+    for c in centres[1:]:
+        prev = xs[-1][0]
+        gap = c - prev
+        k = int(round(gap / pitch))
+        for j in range(1, k):
+            xs.append((prev + gap / k * j, False))
+        xs.append((float(c), True))
+    boxes = []
+    half = max(cell_w, 0.62 * med_h) / 2 * 1.1
+    pad_y = 0.08 * (y1 - y0)
+    red = _red_mask(window_bgr)
+    for cx, _found in xs:
+        bx0, bx1 = int(round(cx - half)), int(round(cx + half))
+        by0, by1 = max(0, int(y0 - pad_y)), min(H, int(y1 + pad_y))
+        region = red[by0:by1, max(0, bx0):min(W, bx1)]
+        is_red = region.size > 0 and float(region.mean()) >= cfg.red_share
+        boxes.append(DigitBox(bx0, by0, bx1, by1, red=is_red))
+    point = _decimal_point(masks[pol], boxes)
+    return Segmentation(boxes=tuple(boxes), point_after=point, notes=(f"polarity={pol}", f"pitch={pitch:.1f}"))

@@ -1,0 +1,47 @@
+"""The debug overlay: every stage's decision drawn on the photo, and the window crop."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.deskew import deskew, to_original
+from pipeline.types import DecodedImage
+
+
+def _png(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", img)
+    return buf.tobytes() if ok else b""
+
+
+def crop_png(decoded: DecodedImage, cand) -> bytes:
+    """The chosen window, deskewed, a little wider than the digits."""
+    from pipeline.deskew import expand_quad
+    from pipeline.types import Window
+
+    w = Window(expand_quad(cand.window.quad, 0.15, 0.15, 0.1, 0.1), cand.window.kind)
+    return _png(deskew(decoded, w, 96).image)
+
+
+def debug_png(decoded: DecodedImage, proposals, chosen, result) -> bytes:
+    img = decoded.image.copy()
+    s = decoded.scale
+    lw = max(1, round(max(img.shape[:2]) / 600))
+    for w in proposals:  # every proposal, thin grey
+        cv2.polylines(img, [(w.quad * s).astype(np.int32)], True, (160, 160, 160), lw)
+    for k, c in enumerate(chosen):
+        cv2.polylines(img, [(c.window.quad * s).astype(np.int32)], True, (0, 200, 0), 2 * lw)
+        digits = result.registers[k].digits if k < len(result.registers) else c.digits
+        for cell, d in zip(c.cells, digits):
+            b = cell.box
+            pts = to_original(c.deskewed, np.array([[b.x0, b.y0], [b.x1, b.y0], [b.x1, b.y1], [b.x0, b.y1]], np.float32)) * s
+            colour = (0, 0, 255) if d.fractional else (255, 128, 0)
+            cv2.polylines(img, [pts.astype(np.int32)], True, colour, lw)
+            label = f"{d.value}{'~' if d.rolling else ''}"
+            org = tuple(int(v) for v in pts[0] - [0, 4 * lw])
+            cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.5 * lw, colour, lw)
+            cv2.putText(img, f"{d.confidence:.2f}", tuple(int(v) for v in pts[3] + [0, 12 * lw]),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.35 * lw, colour, max(1, lw // 2))
+    banner = f"{result.status}: {result.reading or '-'}  conf {result.confidence:.2f}"
+    cv2.rectangle(img, (0, 0), (img.shape[1], 22 * lw), (0, 0, 0), -1)
+    cv2.putText(img, banner, (4, 16 * lw), cv2.FONT_HERSHEY_SIMPLEX, 0.55 * lw, (255, 255, 255), lw)
+    return _png(img)
