@@ -1,14 +1,14 @@
 # meterread: the two commands a new machine needs.
 #   make run    installs what is missing (Debian packages, .venv) and starts the service on SQLite,
 #               with a demo operator, reviewer, customer, account and meter
-#   make test   installs what is missing (PostgreSQL and Chromium included) and runs the whole test suite,
+#   make test   installs what is missing (Chromium; PostgreSQL via scripts/postgres.sh) and runs the whole test suite,
 #               on SQLite and on a real PostgreSQL server it starts
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 APT_RUN := tesseract-ocr tesseract-ocr-eng
-APT_TEST := $(APT_RUN) postgresql chromium
+APT_TEST := $(APT_RUN) chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
