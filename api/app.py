@@ -1,0 +1,105 @@
+"""The application factory: ``create_app(settings)`` builds engine, folders and routes on call."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .db import make_engine, make_sessionmaker, migrate
+from .errors import ApiError
+from .files import PhotoStore
+from .routes import API_ROUTERS
+from .settings import Settings
+
+log = logging.getLogger("meterread.api")
+
+DESCRIPTION = """Read utility meters from photos.
+
+Customers upload a photo (`POST /api/meters/{id}/photos`), get a draft reading, confirm or correct it
+(`POST /api/drafts/{id}/confirm`); doubtful readings go to the review queue (`/api/review/queue`).
+Log in with `POST /api/auth/token` (the *Authorize* button) to try the endpoints here.
+"""
+
+
+def _error(status_code: int, detail, headers=None, **extra) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status_code, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError):
+        extra = {"code": exc.code} if exc.code else {}
+        return _error(exc.status_code, exc.detail, exc.headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError):
+        errors = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+        parts = []
+        for e in errors:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "header", "form"))
+            parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+        return _error(422, "; ".join(parts) or "Invalid request.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.migrate_on_startup:
+            migrate(engine)
+        settings.photos_path.mkdir(parents=True, exist_ok=True)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="meterread",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.photos = PhotoStore(settings.photos_path)
+    _install_error_handlers(app)
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]
+        )
+
+    @app.middleware("http")
+    async def refuse_oversized_uploads(request: Request, call_next):
+        # refuse a photo by its declared length before the body is even read (the route checks again)
+        if request.method == "POST" and request.url.path.endswith("/photos"):
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
+                return _error(
+                    413, f"The file is larger than {settings.max_upload_bytes / 1e6:.1f} MB; please send a smaller photo.",
+                    code="too_large",
+                )
+        return await call_next(request)
+
+    for router in API_ROUTERS:
+        app.include_router(router)
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness check")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    return app

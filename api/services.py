@@ -1,0 +1,347 @@
+"""What the routes do, below HTTP: recognise a photo into a draft, confirm it, enter a reading by hand,
+review, build the history. Keyword-only; raises ApiError; the caller commits."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pipeline.decode import DecodeLimits, decode
+from recognizer import ImageError, MeterSpec, ReadResult
+
+from . import store
+from .errors import IMAGE_ERROR_STATUS, ApiError, conflict, invalid
+from .files import EXTENSIONS, PhotoStore
+from .models import COUNTED_STATUSES, Draft, Meter, MeterRegister, Submission, User, utcnow
+from .readings import (
+    PlausibilityCheck,
+    ValueFormatError,
+    check_plausibility,
+    consumption_between,
+    normalize_value,
+)
+from .settings import Settings
+
+log = logging.getLogger("meterread.api")
+
+Reader = Callable[..., ReadResult]
+
+
+def image_error(exc: ImageError) -> ApiError:
+    return ApiError(IMAGE_ERROR_STATUS.get(exc.code, 422), exc.message, code=exc.code)
+
+
+def normalized(meter: Meter, value: str) -> str:
+    try:
+        return normalize_value(value, integer_digits=meter.integer_digits, fractional_digits=meter.fractional_digits)
+    except ValueFormatError as exc:
+        raise invalid(str(exc)) from exc
+
+
+def plausibility_of(
+    session: Session, *, settings: Settings, meter: Meter, register: MeterRegister, value: str | None,
+    reading_date: date, exclude_id: int | None = None,
+) -> PlausibilityCheck | None:
+    previous = store.last_counted_submission(session, register_id=register.id, exclude_id=exclude_id)
+    if value is None:
+        if previous is None:
+            return None
+        return PlausibilityCheck(previous.value, previous.reading_date, None, None, None, True, None)
+    return check_plausibility(
+        value,
+        previous=previous.value if previous else None,
+        previous_date=previous.reading_date if previous else None,
+        reading_date=reading_date,
+        integer_digits=meter.integer_digits,
+        max_per_day=settings.max_per_day,
+        max_consumption_no_dates=settings.max_consumption_no_dates,
+    )
+
+
+# ---- recognise -------------------------------------------------------------------------------------
+
+
+def validate_photo(data: bytes, *, settings: Settings) -> str:
+    """Decode the header and pixels (nothing stored yet); return the file extension for the format."""
+    try:
+        decoded = decode(data, DecodeLimits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels))
+    except ImageError as exc:
+        raise image_error(exc) from exc
+    return EXTENSIONS.get(decoded.format, "bin")
+
+
+def recognise(
+    session: Session, *, settings: Settings, photos: PhotoStore, reader: Reader, meter: Meter,
+    register: MeterRegister, user: User, data: bytes, photo_date: date,
+) -> Draft:
+    ext = validate_photo(data, settings=settings)
+    previous = store.last_counted_submission(session, register_id=register.id)
+    spec = MeterSpec(integer_digits=meter.integer_digits, fractional_digits=meter.fractional_digits, kind=meter.kind)
+    try:
+        result = reader(
+            data,
+            previous=previous.value if previous else None,
+            previous_date=previous.reading_date if previous else None,
+            photo_date=photo_date,
+            meter=spec,
+            with_images=True,
+        )
+    except ImageError as exc:
+        raise image_error(exc) from exc
+    except Exception:  # the photo is fine; the customer can still type the value
+        log.exception("recognizer failed on a photo for meter %s", meter.id)
+        result = ReadResult(
+            status="rejected", reading=None, confidence=0.0, registers=(),
+            reason="The photo could not be read automatically; please type the value you see.", elapsed_ms=0.0,
+        )
+    reading = result.reading
+    if reading is not None:
+        try:
+            reading = normalize_value(
+                reading, integer_digits=meter.integer_digits, fractional_digits=meter.fractional_digits
+            )
+        except ValueFormatError:
+            pass  # keep what was read ("0041?.676"); the customer corrects it
+    plaus = None
+    if reading is not None and "?" not in reading:
+        try:
+            plaus = plausibility_of(
+                session, settings=settings, meter=meter, register=register, value=reading, reading_date=photo_date
+            )
+        except ArithmeticError:
+            plaus = None
+    elif previous is not None:
+        plaus = plausibility_of(
+            session, settings=settings, meter=meter, register=register, value=None, reading_date=photo_date
+        )
+    status = result.status
+    reason = result.reason
+    if status == "accepted" and plaus is not None and not plaus.ok:
+        status, reason = "needs_review", plaus.reason
+    # stored only now that the photo is known to be good
+    photo_sha = photos.put(data, ext)
+    crop_sha = photos.put(result.images["crop"], "png") if result.images.get("crop") else None
+    debug_sha = photos.put(result.images["debug"], "png") if result.images.get("debug") else None
+    return store.create_draft(
+        session,
+        meter_id=meter.id,
+        register_id=register.id,
+        user_id=user.id,
+        photo_sha256=photo_sha,
+        photo_ext=ext,
+        photo_size=len(data),
+        crop_sha256=crop_sha,
+        debug_sha256=debug_sha,
+        status=status,
+        reading=reading,
+        confidence=float(result.confidence or 0.0),
+        reason=reason,
+        result_json=json.dumps(result.to_dict()),
+        plausibility_json=json.dumps(plaus.to_dict()) if plaus else None,
+        photo_date=photo_date,
+    )
+
+
+# ---- confirm / manual entry ------------------------------------------------------------------------
+
+
+def _submit(
+    session: Session, *, settings: Settings, meter: Meter, register: MeterRegister, user: User, value: str,
+    reading_date: date, source: str, draft: Draft | None, idempotency_key: str | None, note: str | None = None,
+) -> Submission:
+    value = normalized(meter, value)
+    plaus = plausibility_of(
+        session, settings=settings, meter=meter, register=register, value=value, reading_date=reading_date
+    )
+    reasons: list[str] = []
+    if draft is not None:
+        if draft.reading is None:
+            reasons.append("Nothing was read from the photo; the value was typed by the customer.")
+        elif draft.reading != value:
+            reasons.append(f"The customer changed the read value {draft.reading} to {value}.")
+        if draft.status != "accepted":
+            reasons.append(f"The photo was not read with confidence ({draft.status}: {draft.reason or 'no reason'}).")
+    if plaus is not None and not plaus.ok:
+        reasons.append(plaus.reason or "The reading is implausible.")
+    status = "in_review" if reasons else "accepted"
+    submission = store.create_submission(
+        session,
+        meter_id=meter.id,
+        register_id=register.id,
+        user_id=user.id,
+        draft_id=draft.id if draft else None,
+        source=source,
+        value=value,
+        submitted_value=value,
+        read_value=draft.reading if draft else None,
+        confidence=draft.confidence if draft else None,
+        status=status,
+        review_reason=" ".join(reasons) or None,
+        reading_date=reading_date,
+        idempotency_key=idempotency_key,
+    )
+    store.add_audit(
+        session, submission=submission, user_id=user.id, action="submitted" if draft else "entered",
+        old_value=draft.reading if draft else None, new_value=value, new_status=status,
+        note=" ".join(x for x in (note, submission.review_reason) if x) or None,
+    )
+    return submission
+
+
+def _replay(session: Session, *, user: User, key: str | None, draft_id: int | None) -> Submission | None:
+    if not key:
+        return None
+    existing = store.submission_for_key(session, user_id=user.id, key=key)
+    if existing is not None and draft_id is not None and existing.draft_id != draft_id:
+        raise conflict("This Idempotency-Key was already used for another request.")
+    return existing
+
+
+def _commit_or_replay(session: Session, *, user: User, key: str | None, draft_id: int | None, make) -> tuple[Submission, bool]:
+    """Run ``make`` and commit; on a unique clash (a concurrent retry) return what the other request made."""
+    existing = _replay(session, user=user, key=key, draft_id=draft_id)
+    if existing is not None:
+        return existing, False
+    try:
+        submission = make()
+        session.commit()
+        return submission, True
+    except IntegrityError:
+        session.rollback()
+        existing = _replay(session, user=user, key=key, draft_id=draft_id)
+        if existing is not None:
+            return existing, False
+        if draft_id is not None and (done := store.submission_for_draft(session, draft_id=draft_id)):
+            raise conflict(f"This draft was already confirmed (submission {done.id}).")
+        raise
+
+
+def confirm_draft(
+    session: Session, *, settings: Settings, draft: Draft, user: User, value: str | None,
+    idempotency_key: str | None,
+) -> tuple[Submission, bool]:
+    existing = _replay(session, user=user, key=idempotency_key, draft_id=draft.id)
+    if existing is not None:
+        return existing, False
+    done = store.submission_for_draft(session, draft_id=draft.id)
+    if done is not None:
+        raise conflict(f"This draft was already confirmed (submission {done.id}).")
+    value = value if value not in (None, "") else draft.reading
+    if value is None:
+        raise invalid("Nothing was read from this photo: send the value you see on the meter.")
+    return _commit_or_replay(
+        session, user=user, key=idempotency_key, draft_id=draft.id,
+        make=lambda: _submit(
+            session, settings=settings, meter=draft.meter, register=draft.register, user=user, value=value,
+            reading_date=draft.photo_date, source="photo", draft=draft, idempotency_key=idempotency_key,
+        ),
+    )
+
+
+def enter_reading(
+    session: Session, *, settings: Settings, meter: Meter, register: MeterRegister, user: User, value: str,
+    reading_date: date, idempotency_key: str | None, note: str | None = None,
+) -> tuple[Submission, bool]:
+    existing = _replay(session, user=user, key=idempotency_key, draft_id=None)
+    if existing is not None:
+        return existing, False
+    return _commit_or_replay(
+        session, user=user, key=idempotency_key, draft_id=None,
+        make=lambda: _submit(
+            session, settings=settings, meter=meter, register=register, user=user, value=value,
+            reading_date=reading_date, source="manual", draft=None, idempotency_key=idempotency_key, note=note,
+        ),
+    )
+
+
+# ---- review ------------------------------------------------------------------------------------------
+
+
+def review(
+    session: Session, *, submission: Submission, reviewer: User, action: str, value: str | None = None,
+    reason: str | None = None,
+) -> Submission:
+    old_value, old_status = submission.value, submission.status
+    if action == "approve":
+        if submission.status != "in_review":
+            raise conflict(f"Submission {submission.id} is {submission.status}, not in review.")
+        submission.status = "approved"
+        new_value = old_value
+    elif action == "correct":
+        if value is None or not value.strip():
+            raise invalid("A corrected value is required.")
+        new_value = normalized(submission.meter, value)
+        submission.value = new_value
+        submission.status = "corrected"
+        submission.reject_reason = None
+    elif action == "reject":
+        if not reason or not reason.strip():
+            raise invalid("A reason is required to reject a reading (the customer sees it).")
+        if submission.status == "rejected":
+            raise conflict(f"Submission {submission.id} is already rejected.")
+        submission.status = "rejected"
+        submission.reject_reason = reason.strip()
+        new_value = old_value
+    else:  # pragma: no cover - routes only pass the three
+        raise invalid(f"Unknown review action {action!r}.")
+    submission.reviewed_by = reviewer.id
+    submission.reviewed_at = utcnow()
+    store.add_audit(
+        session, submission=submission, user_id=reviewer.id, action={"approve": "approved", "correct": "corrected",
+        "reject": "rejected"}[action], old_value=old_value, new_value=new_value, old_status=old_status,
+        new_status=submission.status, note=(reason.strip() if reason else None),
+    )
+    session.commit()
+    return submission
+
+
+# ---- history -----------------------------------------------------------------------------------------
+
+
+def history(session: Session, *, meter: Meter, register: MeterRegister | None = None) -> list[dict]:
+    """Per register: readings in date order, with consumption since the previous counted reading."""
+    registers = [register] if register else list(meter.registers)
+    out = []
+    for reg in registers:
+        rows = []
+        previous: Submission | None = None
+        for sub in store.list_submissions(session, meter_id=meter.id, register_id=reg.id):
+            counted = sub.status in COUNTED_STATUSES
+            consumption = days = per_day = None
+            if counted and previous is not None:
+                amount, _ = consumption_between(previous.value, sub.value, integer_digits=meter.integer_digits)
+                consumption = float(amount.quantize(Decimal(1).scaleb(-meter.fractional_digits)))
+                days = (sub.reading_date - previous.reading_date).days
+                per_day = round(consumption / days, 4) if days > 0 else None
+            rows.append(
+                {
+                    "submission_id": sub.id,
+                    "date": sub.reading_date,
+                    "value": sub.value,
+                    "submitted_value": sub.submitted_value,
+                    "read_value": sub.read_value,
+                    "status": sub.status,
+                    "source": sub.source,
+                    "counted": counted,
+                    "consumption": consumption,
+                    "days": days,
+                    "per_day": per_day,
+                    "previous_value": previous.value if (counted and previous) else None,
+                    "review_reason": sub.review_reason,
+                    "reject_reason": sub.reject_reason,
+                    "created_at": sub.created_at,
+                }
+            )
+            if counted:
+                previous = sub
+        out.append({"register": reg.name, "readings": rows})
+    return out
+
+
+def today() -> date:
+    return datetime.now().date()

@@ -1,0 +1,75 @@
+"""Settings of the HTTP service, from arguments or the environment (``METERREAD_*``, ``DATABASE_URL``).
+
+No secret lives here: bearer tokens are random and stored hashed in the database.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ENV_PREFIX = "METERREAD_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # folder for the embedded database and the photos (./var by default)
+    data_dir: Path = Path("var")
+    # SQLAlchemy URL; default: SQLite file under data_dir. PostgreSQL: postgresql+psycopg://user:pw@host/db
+    database_url: str | None = None
+    # photos, crops and debug images, named by sha256 of their content; default: data_dir/photos
+    photos_dir: Path | None = None
+    max_upload_bytes: int = 15 * 1024 * 1024
+    max_upload_pixels: int = 50_000_000
+    token_ttl_hours: float = 24 * 7
+    # plausibility of a reading against the previous one (same bounds as the recognizer's defaults)
+    max_per_day: float = 200.0
+    max_consumption_no_dates: float = 5000.0
+    # apply Alembic migrations when the application starts
+    migrate_on_startup: bool = True
+    # argon2 cost (lower it in tests only)
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 64 * 1024
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(Path(self.data_dir) / 'meterread.sqlite3').resolve()}"
+
+    @property
+    def photos_path(self) -> Path:
+        return Path(self.photos_dir) if self.photos_dir else Path(self.data_dir) / "photos"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        values: dict = {}
+        if v := _env("DATA_DIR"):
+            values["data_dir"] = Path(v)
+        if v := (_env("DATABASE_URL") or os.environ.get("DATABASE_URL")):
+            values["database_url"] = v
+        if v := _env("PHOTOS_DIR"):
+            values["photos_dir"] = Path(v)
+        for name, conv in (
+            ("max_upload_bytes", int),
+            ("max_upload_pixels", int),
+            ("token_ttl_hours", float),
+            ("max_per_day", float),
+            ("max_consumption_no_dates", float),
+        ):
+            if v := _env(name.upper()):
+                values[name] = conv(v)
+        if v := _env("MIGRATE_ON_STARTUP"):
+            values["migrate_on_startup"] = v.lower() not in ("0", "false", "no", "off")
+        if v := _env("CORS_ORIGINS"):
+            values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
