@@ -11,7 +11,7 @@ from .types import DigitBox, Segmentation
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    min_height: float = 0.40  # a digit's height as a share of the strip height
+    min_height: float = 0.25  # a digit's height as a share of the strip height
     max_height: float = 0.98
     red_share: float = 0.18  # share of red pixels that makes a drum red
 
@@ -41,11 +41,35 @@ def _odd(v: float) -> int:
     return v if v % 2 else v + 1
 
 
+def _split_wide(mask: np.ndarray, x: int, y: int, w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """Split a blob of several glyphs joined by a thin line (a frame edge, a scratch) at empty columns."""
+    sub = mask[y : y + h, x : x + w] > 0
+    cols = sub.sum(axis=0)
+    filled = cols > max(2, 0.12 * h)
+    out, start = [], None
+    for i, f in enumerate(list(filled) + [False]):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            rows = np.flatnonzero(sub[:, start:i].any(axis=1))
+            if len(rows):
+                out.append((x + start, y + int(rows[0]), i - start, int(rows[-1] - rows[0] + 1)))
+            start = None
+    return out
+
+
 def _components(ink: np.ndarray, cfg: SegmentConfig) -> list[_Comp]:
     H = ink.shape[0]
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    comps = []
+    pieces = []
     for x, y, w, h, area in stats[1:]:
+        if w > 1.2 * h and h >= cfg.min_height * H:
+            pieces.extend(_split_wide(ink, int(x), int(y), int(w), int(h)))
+        else:
+            pieces.append((int(x), int(y), int(w), int(h)))
+    comps = []
+    for x, y, w, h in pieces:
+        area = int((ink[y : y + h, x : x + w] > 0).sum())
         if cfg.min_height * H <= h <= cfg.max_height * H and w <= 1.0 * h and area >= 0.08 * w * h:
             if x <= 0 and w < 0.3 * h or x + w >= ink.shape[1] and w < 0.3 * h:
                 continue  # a sliver of the window frame
@@ -64,14 +88,24 @@ def _components(ink: np.ndarray, cfg: SegmentConfig) -> list[_Comp]:
 
 
 def ink_masks(gray: np.ndarray) -> dict[str, np.ndarray]:
-    """Binary masks of glyph ink for dark-on-light and light-on-dark digits, seven-segment bars joined."""
+    """Binary masks of glyph ink for dark-on-light and light-on-dark digits, seven-segment bars joined.
+
+    A black-hat (top-hat) keeps strokes thinner than a quarter of the strip and drops large dark (light)
+    areas such as an LCD's frame or the black band of a drum counter, which a plain threshold would take.
+    """
     H = gray.shape[0]
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(H / 4), _odd(H / 4)))
     out = {}
-    for polarity in ("dark", "light"):
-        g = gray if polarity == "dark" else 255 - gray
-        ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(H * 0.75), 6)
+    for polarity, op in (("dark", cv2.MORPH_BLACKHAT), ("light", cv2.MORPH_TOPHAT)):
+        hat = cv2.morphologyEx(gray, op, k)
+        t, _ = cv2.threshold(hat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        _, ink = cv2.threshold(hat, max(t, 14), 255, cv2.THRESH_BINARY)
         ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-        ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, _odd(H / 8))))
+        # window frames and drum borders: lines longer than any digit, which would glue the digits together
+        h_lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(H * 0.55), 1)))
+        v_lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, _odd(H * 0.93))))
+        ink = cv2.subtract(ink, cv2.dilate(cv2.bitwise_or(h_lines, v_lines), np.ones((3, 3), np.uint8)))
+        ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, _odd(H / 10))))
         out[polarity] = ink
     return out
 
@@ -104,45 +138,59 @@ def _decimal_point(ink: np.ndarray, boxes: list[DigitBox]) -> int | None:
     return None if best is None else best[0]
 
 
-def segment(window_bgr: np.ndarray, cfg: SegmentConfig = SegmentConfig(), polarity: str | None = None) -> Segmentation:
-    """Digit cells of a deskewed strip, left to right, with gaps on the pitch grid filled in.
+def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig = SegmentConfig()) -> Segmentation:
+    """Digit cells of a deskewed strip for digits darker ("dark") or lighter ("light") than their ground,
+    left to right, with gaps on the pitch grid filled in.
 
-    Cells are proposals: a filled gap or a cell at either end may be empty, which the classifier decides.
+    Cells are proposals: a filled gap or a cell at either end may be empty, which the classifier decides;
+    so is the polarity, by trying both.
     """
     gray = cv2.cvtColor(window_bgr, cv2.COLOR_BGR2GRAY)
     gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(gray)
     H, W = gray.shape
     masks = ink_masks(gray)
-    options = {p: _components(m, cfg) for p, m in masks.items() if polarity in (None, p)}
-    pol, comps = max(options.items(), key=lambda kv: (len(kv[1]), sum(c.h for c in kv[1])))
+    pol = polarity or "dark"
+    comps = _components(masks[pol], cfg)
     if not comps:
         return Segmentation(boxes=(), notes=("no digit-sized glyphs in the window",))
     heights = np.array([c.h for c in comps], np.float32)
     med_h = float(np.median(heights))
-    comps = [c for c in comps if abs(c.h - med_h) <= 0.3 * med_h]
+    # the digits are the largest group of equal height (taller when tied); the rest are frame edges,
+    # units, points and specks
+    support = [(sum(abs(h2 - h1) <= 0.2 * h1 for h2 in heights), h1) for h1 in heights]
+    _, typical = max(support)
+    comps = [c for c in comps if abs(c.h - typical) <= 0.25 * typical]
+    med_h = float(np.median([c.h for c in comps]))
     widths = np.array([c.w for c in comps], np.float32)
-    cell_w = float(np.median(widths[widths >= 0.45 * widths.max()])) if len(widths) else med_h * 0.6
+    cell_w = float(np.median(widths[widths >= 0.45 * widths.max()]))
+    cell_w = max(cell_w, 0.45 * med_h)
     centres = np.array([c.cx for c in comps], np.float32)
     diffs = np.diff(centres)
-    pitch = float(np.median(diffs)) if len(diffs) else cell_w * 1.3
+    # the pitch is the spacing of neighbouring digits; larger steps are gaps (an unread or rolling digit)
+    pitch = float(np.percentile(diffs, 30)) if len(diffs) else cell_w * 1.25
     pitch = max(pitch, cell_w * 1.02)
     y0 = int(np.median([c.y0 for c in comps]))
     y1 = int(np.median([c.y1 for c in comps]))
-    xs: list[tuple[float, bool]] = [(float(centres[0]), True)]
-    for c in centres[1:]:
-        prev = xs[-1][0]
-        gap = c - prev
-        k = int(round(gap / pitch))
-        for j in range(1, k):
-            xs.append((prev + gap / k * j, False))
-        xs.append((float(c), True))
-    boxes = []
-    half = max(cell_w, 0.62 * med_h) / 2 * 1.1
     pad_y = 0.08 * (y1 - y0)
+    by0, by1 = max(0, int(y0 - pad_y)), min(H, int(y1 + pad_y))
+    half = cell_w * 0.58
+    spans: list[tuple[int, int]] = []
+    for i, c in enumerate(comps):
+        if i:
+            gap = c.cx - comps[i - 1].cx
+            k = int(round(gap / pitch))
+            if gap > 1.6 * pitch:
+                for j in range(1, k):
+                    cx = comps[i - 1].cx + gap / k * j
+                    spans.append((int(round(cx - half)), int(round(cx + half))))
+        if c.w >= 0.6 * cell_w:
+            grow = 0.08 * c.w
+            spans.append((int(round(c.x0 - grow)), int(round(c.x1 + grow))))
+        else:  # a narrow "1": a cell of the usual width around it
+            spans.append((int(round(c.cx - half)), int(round(c.cx + half))))
     red = _red_mask(window_bgr)
-    for cx, _found in xs:
-        bx0, bx1 = int(round(cx - half)), int(round(cx + half))
-        by0, by1 = max(0, int(y0 - pad_y)), min(H, int(y1 + pad_y))
+    boxes = []
+    for bx0, bx1 in spans:
         region = red[by0:by1, max(0, bx0):min(W, bx1)]
         is_red = region.size > 0 and float(region.mean()) >= cfg.red_share
         boxes.append(DigitBox(bx0, by0, bx1, by1, red=is_red))

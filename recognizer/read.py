@@ -20,7 +20,7 @@ from .classifier import DigitClassifier, default_classifier
 from .config import MeterSpec, RecognizerConfig
 from .result import DigitRead, ReadResult, Register
 
-STRIP_HEIGHT = 64  # deskewed strips are this tall: digits about 44 px, what the classifier wants
+STRIP_HEIGHT = 80  # deskewed strips are this tall: digits 25 to 75 px, enough for the classifier's 32
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,13 @@ def evaluate_windows(
         # room on both sides so segmentation can recover end digits the proposal missed
         wide = Window(expand_quad(w.quad, 0.9, 0.9), w.kind, w.score, w.source)
         d = deskew(decoded, wide, STRIP_HEIGHT)
-        seg = segment(d.image)
-        boxes = [b for b in seg.boxes if b.x1 > 0 and b.x0 < d.image.shape[1]]
-        if len(boxes) < 2:
-            continue
-        staged.append((w, d, seg, boxes, len(crops)))
-        crops.extend(_crop(d.image, b) for b in boxes)
+        for polarity in ("dark", "light"):
+            seg = segment(d.image, polarity)
+            boxes = [b for b in seg.boxes if b.x1 > 0 and b.x0 < d.image.shape[1]]
+            if len(boxes) < 2:
+                continue
+            staged.append((w, d, seg, boxes, len(crops)))
+            crops.extend(_crop(d.image, b) for b in boxes)
     guesses = classifier.classify(crops) if crops else []
     out = []
     for w, d, seg, boxes, start in staged:
