@@ -1,0 +1,160 @@
+"""The whole path over HTTP: operator sets up, customer photographs and confirms, reviewer approves,
+history shows the consumption."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from api_helpers import auth, make_meter, make_user, meter_photo, upload, PASSWORD
+
+
+def test_full_flow_with_the_real_recognizer(client, operator):
+    # operator: account, meter, customer, reviewer
+    r = client.post("/api/accounts", headers=operator, json={"number": "100-200", "name": "Ada Lovelace"})
+    assert r.status_code == 201, r.text
+    account_id = r.json()["id"]
+    meter_id = make_meter(client, operator, account_id, "WM-0042", kind="water", integer_digits=5, fractional_digits=3)
+    make_user(client, operator, "ada@example.org", account_ids=[account_id])
+    make_user(client, operator, "rev@example.org", role="reviewer")
+    customer = auth(client, "ada@example.org")
+    reviewer = auth(client, "rev@example.org")
+
+    meters = client.get("/api/meters", headers=customer).json()
+    assert [m["serial"] for m in meters] == ["WM-0042"]
+    assert meters[0]["registers"][0]["name"] == "T1"
+
+    # a previous reading, typed by hand 30 days ago (plausible: accepted)
+    d0 = date.today() - timedelta(days=30)
+    r = client.post(f"/api/meters/{meter_id}/readings", headers=customer, json={"value": "00412.100", "date": d0.isoformat()})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "accepted"
+
+    # the customer uploads a photo: whatever the recognizer says, a draft comes back
+    r = upload(client, customer, meter_id, meter_photo("00414676"))
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    assert draft["status"] in ("accepted", "needs_review", "rejected")
+    assert draft["register"] == "T1"
+    assert draft["photo_url"] == f"/api/drafts/{draft['id']}/photo"
+    assert isinstance(draft["digits"], list)
+    assert client.get(draft["photo_url"], headers=customer).status_code == 200
+    assert client.get(f"/api/drafts/{draft['id']}", headers=customer).json()["id"] == draft["id"]
+
+    # ...corrects a digit (the value differs from what was read) and confirms
+    value = "00414.676" if draft["reading"] != "00414.676" else "00414.677"
+    r = client.post(draft["confirm_url"], headers={**customer, "Idempotency-Key": "k-1"}, json={"value": value})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert sub["status"] == "in_review"
+    assert sub["value"] == value and sub["read_value"] == draft["reading"]
+
+    # the reviewer sees it in the queue and approves it
+    queue = client.get("/api/review/queue", headers=reviewer).json()
+    assert [q["id"] for q in queue] == [sub["id"]]
+    assert queue[0]["meter_serial"] == "WM-0042" and queue[0]["photo_url"] == draft["photo_url"]
+    assert client.get(queue[0]["photo_url"], headers=reviewer).status_code == 200
+    r = client.post(f"/api/review/{sub['id']}/approve", headers=reviewer)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved"
+    assert client.get("/api/review/queue", headers=reviewer).json() == []
+
+    # history: both readings, consumption since the previous one
+    hist = client.get(f"/api/meters/{meter_id}/history", headers=customer).json()
+    rows = hist["registers"][0]["readings"]
+    assert [(x["value"], x["status"]) for x in rows] == [("00412.100", "accepted"), (value, "approved")]
+    assert rows[0]["consumption"] is None
+    assert abs(rows[1]["consumption"] - (float(value) - 412.1)) < 1e-6
+    assert rows[1]["days"] == 30 and rows[1]["previous_value"] == "00412.100"
+
+    # audit trail: submitted by the customer, approved by the reviewer
+    audit = client.get(f"/api/submissions/{sub['id']}/audit", headers=customer).json()
+    assert [(a["action"], a["user_email"]) for a in audit] == [
+        ("submitted", "ada@example.org"), ("approved", "rev@example.org")]
+
+
+def test_accepted_draft_confirmed_unchanged_is_accepted(world, fake_reader):
+    c = world.client
+    fake_reader.reading, fake_reader.status = "00414.670", "accepted"
+    client_prev = c.post(f"/api/meters/{world.meter}/readings", headers=world.customer,
+                         json={"value": "412.1", "date": (date.today() - timedelta(days=10)).isoformat()})
+    assert client_prev.json()["status"] == "accepted"
+    draft = upload(c, world.customer, world.meter).json()
+    assert draft["status"] == "accepted" and draft["reading"] == "00414.670"
+    assert [d["value"] for d in draft["digits"]] == list("00414670")
+    assert draft["digits"][-1]["fractional"] is True
+    assert draft["plausibility"]["previous"] == "00412.100" and draft["plausibility"]["ok"] is True
+    # the reader got the meter's description and its previous reading
+    call = fake_reader.calls[-1]
+    assert call["previous"] == "00412.100" and call["meter"].integer_digits == 5 and call["with_images"] is True
+    # crop and debug images, PNG, for the owner
+    for key in ("crop_url", "debug_url"):
+        r = c.get(draft[key], headers=world.customer)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    r = c.post(draft["confirm_url"], headers=world.customer)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "accepted" and r.json()["value"] == "00414.670"
+    assert c.get("/api/review/queue", headers=world.reviewer).json() == []
+    assert c.get(f"/api/drafts/{draft['id']}", headers=world.customer).json()["submission_id"] == r.json()["id"]
+
+
+def test_customer_corrects_a_digit_of_an_accepted_draft(world, fake_reader):
+    c = world.client
+    draft = upload(c, world.customer, world.meter).json()
+    r = c.post(draft["confirm_url"], headers=world.customer, json={"value": "00414.676"})
+    sub = r.json()
+    assert sub["status"] == "in_review"
+    assert "changed the read value 00414.670 to 00414.676" in sub["review_reason"]
+    r = c.post(f"/api/review/{sub['id']}/approve", headers=world.reviewer)
+    assert r.json()["status"] == "approved" and r.json()["value"] == "00414.676"
+
+
+def test_draft_not_accepted_goes_to_review_even_unchanged(world, fake_reader):
+    fake_reader.status, fake_reader.confidence, fake_reader.reason = "needs_review", 0.5, "Digit 6 is unsure."
+    draft = upload(world.client, world.customer, world.meter).json()
+    assert draft["status"] == "needs_review" and draft["reason"] == "Digit 6 is unsure."
+    sub = world.client.post(draft["confirm_url"], headers=world.customer).json()
+    assert sub["status"] == "in_review" and "needs_review" in sub["review_reason"]
+
+
+def test_nothing_read_needs_a_value_to_confirm(world, fake_reader):
+    fake_reader.reading, fake_reader.status, fake_reader.images = None, "rejected", False
+    draft = upload(world.client, world.customer, world.meter).json()
+    assert draft["reading"] is None and draft["crop_url"] is None and draft["debug_url"] is None
+    r = world.client.post(draft["confirm_url"], headers=world.customer)
+    assert r.status_code == 422 and "value" in r.json()["detail"]
+    r = world.client.post(draft["confirm_url"], headers=world.customer, json={"value": "1.5"})
+    assert r.status_code == 201 and r.json()["value"] == "00001.500" and r.json()["status"] == "in_review"
+
+
+def test_recognizer_crash_still_gives_a_draft(world, app):
+    from api.deps import get_reader
+
+    def broken(*a, **k):
+        raise RuntimeError("model missing")
+
+    app.dependency_overrides[get_reader] = lambda: broken
+    r = upload(world.client, world.customer, world.meter)
+    assert r.status_code == 201 and r.json()["status"] == "rejected" and r.json()["reading"] is None
+
+
+def test_registers_are_separate(client, operator, fake_reader):
+    acc = client.post("/api/accounts", headers=operator, json={"number": "E-1", "name": "Eve"}).json()["id"]
+    meter = make_meter(client, operator, acc, "EL-1", kind="electricity", integer_digits=6, fractional_digits=0,
+                       registers=("T1", "T2"))
+    make_user(client, operator, "eve@example.org", account_ids=[acc])
+    eve = auth(client, "eve@example.org", PASSWORD)
+    d0 = (date.today() - timedelta(days=20)).isoformat()
+    for reg, value in (("T1", "1000"), ("T2", "500")):
+        assert client.post(f"/api/meters/{meter}/readings", headers=eve,
+                           json={"value": value, "register": reg, "date": d0}).json()["status"] == "accepted"
+    fake_reader.reading = "000600"
+    draft = upload(client, eve, meter, register="T2").json()
+    assert draft["register"] == "T2" and fake_reader.calls[-1]["previous"] == "000500"
+    assert client.post(draft["confirm_url"], headers=eve).json()["status"] == "accepted"
+    hist = client.get(f"/api/meters/{meter}/history", headers=eve).json()
+    by_reg = {h["register"]: h["readings"] for h in hist["registers"]}
+    assert [x["value"] for x in by_reg["T1"]] == ["001000"]
+    assert [x["consumption"] for x in by_reg["T2"]] == [None, 100.0]
+    r = upload(client, eve, meter, register="T9")
+    assert r.status_code == 422 and "T9" in r.json()["detail"]
+    only_t2 = client.get(f"/api/meters/{meter}/history?register=T2", headers=eve).json()
+    assert [h["register"] for h in only_t2["registers"]] == ["T2"]
