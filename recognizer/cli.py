@@ -1,0 +1,467 @@
+"""The ``meterread`` command: read one photo, read many (folders, zip archives), evaluate on labels.
+
+    meterread read PHOTO [--previous V] [--engine cnn|tesseract|auto] [--debug-image OUT.png] [--crop OUT.png]
+    meterread batch PATH... --out rows.jsonl|rows.csv [--workers N]
+    meterread eval LABELS.csv [--out rows.jsonl] [--report DIR] [--workers N]
+    meterread eval-digits LABELS.csv
+    meterread serve | init-db | create-account | create-meter | create-user | demo   (the service, api/cli.py)
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import os
+import sys
+import time
+import zipfile
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Iterator
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MAX_MEMBER_BYTES = 40 * 1024 * 1024  # a zip member larger than this (declared or actual) is not read
+CSV_FIELDS = ("file", "status", "reading", "confidence", "reason", "window", "digits", "elapsed_ms", "error")
+
+
+# ----------------------------------------------------------------------------------------------- items
+
+
+@dataclass(frozen=True)
+class Item:
+    """One photo to read: ``name`` is what the output row calls it; ``path`` a file, or the zip holding ``member``."""
+
+    name: str
+    path: str
+    member: str | None = None
+
+
+def _is_image_name(name: str) -> bool:
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def collect_items(paths: Iterable[str]) -> list[Item]:
+    """Photos from files (taken as given), folders (recursive, image suffixes) and zip archives."""
+    items: list[Item] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and _is_image_name(f.name):
+                    items.append(Item(name=f.relative_to(path).as_posix(), path=str(f)))
+        elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    if not info.is_dir() and _is_image_name(info.filename) and not info.filename.startswith("__MACOSX/"):
+                        items.append(Item(name=info.filename, path=str(path), member=info.filename))
+        else:
+            items.append(Item(name=str(p), path=str(path)))
+    return items
+
+
+_ZIPS: dict[str, zipfile.ZipFile] = {}
+
+
+def load_bytes(item: Item, max_member_bytes: int | None = None) -> bytes | str:
+    """The photo's bytes (zip members read in memory, capped against zip bombs), or its path."""
+    if item.member is None:
+        return item.path
+    max_member_bytes = max_member_bytes or MAX_MEMBER_BYTES
+    from pipeline.decode import ImageError
+
+    zf = _ZIPS.get(item.path)
+    if zf is None:
+        zf = _ZIPS[item.path] = zipfile.ZipFile(item.path)
+    info = zf.getinfo(item.member)
+    too_big = ImageError("too_large", f"The archive member is over {max_member_bytes / 1e6:.0f} MB uncompressed; it was not read.")
+    if info.file_size > max_member_bytes:
+        raise too_big
+    with zf.open(info) as fh:
+        data = fh.read(max_member_bytes + 1)  # the declared size may lie: never read more than the cap
+    if len(data) > max_member_bytes:
+        raise too_big
+    return data
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+_CONFIG = None
+
+
+def _init_worker(engine: str | None) -> None:
+    """Once per worker process: one thread per process, the recognizer configured and its models loaded."""
+    global _CONFIG
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except Exception:  # pragma: no cover
+        pass
+    from .config import RecognizerConfig
+
+    _CONFIG = RecognizerConfig(engine=engine) if engine else RecognizerConfig()
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Read one blank image so models and engines load before the first real photo."""
+    import cv2
+    import numpy as np
+
+    from .read import read_photo
+
+    ok, png = cv2.imencode(".png", np.full((64, 96, 3), 200, np.uint8))
+    try:
+        read_photo(png.tobytes(), config=_CONFIG)
+    except Exception:
+        pass
+
+
+def error_row(name: str, code: str, reason: str, elapsed_ms: float) -> dict:
+    return {
+        "file": name,
+        "status": "rejected",
+        "reading": None,
+        "confidence": 0.0,
+        "registers": [],
+        "digits": [],
+        "window": None,
+        "reason": reason,
+        "error": code,
+        "elapsed_ms": round(elapsed_ms, 1),
+    }
+
+
+def read_item(item: Item, with_images: bool = False) -> dict:
+    """One output row; never raises. Images (PNG bytes) ride along under ``_images`` when asked for."""
+    from pipeline.decode import ImageError
+
+    from .read import read_photo
+
+    t0 = time.perf_counter()
+    if item.member is None and not Path(item.path).is_file():
+        return error_row(item.name, "not_found", f"No such file: {item.path}", 0.0)
+    try:
+        result = read_photo(load_bytes(item), config=_CONFIG, with_images=with_images)
+        row = result.to_dict()
+        row["file"] = item.name
+        row["error"] = None
+        if with_images:
+            row["_images"] = dict(result.images)
+        return row
+    except ImageError as exc:
+        return error_row(item.name, exc.code, exc.message, (time.perf_counter() - t0) * 1000)
+    except Exception as exc:  # a bug on one photo must not stop the batch
+        return error_row(item.name, "internal_error", f"{type(exc).__name__}: {exc}", (time.perf_counter() - t0) * 1000)
+
+
+def read_items(items: list[Item], workers: int, engine: str | None, with_images: bool = False, desc: str = "reading") -> Iterator[dict]:
+    """Rows as they finish, with a progress bar on stderr; ``workers`` processes (1 = in this process)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(items), unit="photo", file=sys.stderr, desc=desc, dynamic_ncols=True)
+    try:
+        if workers <= 1 or len(items) <= 1:
+            _init_worker(engine)
+            for item in items:
+                row = read_item(item, with_images)
+                bar.update(1)
+                yield row
+            return
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine,)) as pool:
+            pending = set()
+            queue = iter(items)
+            for item in queue:  # keep a few photos per worker in flight, not the whole batch
+                pending.add(pool.submit(read_item, item, with_images))
+                if len(pending) >= workers * 4:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    bar.update(1)
+                    yield fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(read_item, nxt, with_images))
+    finally:
+        bar.close()
+
+
+# ----------------------------------------------------------------------------------------------- output
+
+
+def csv_row(row: dict) -> dict:
+    compact = lambda v: json.dumps(v, separators=(",", ":")) if v is not None else ""  # noqa: E731
+    return {
+        "file": row.get("file"),
+        "status": row.get("status"),
+        "reading": row.get("reading") or "",
+        "confidence": row.get("confidence"),
+        "reason": row.get("reason") or "",
+        "window": compact(row.get("window")),
+        "digits": compact(row.get("digits") or []),
+        "elapsed_ms": row.get("elapsed_ms"),
+        "error": row.get("error") or "",
+    }
+
+
+class RowWriter:
+    """Writes rows as they come (JSON Lines for .jsonl, CSV for .csv), flushed after each."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.csv = self.path.suffix.lower() == ".csv"
+        self.fh = open(self.path, "w", newline="" if self.csv else None, encoding="utf-8")
+        self.writer = csv.DictWriter(self.fh, fieldnames=CSV_FIELDS) if self.csv else None
+        if self.writer:
+            self.writer.writeheader()
+
+    def write(self, row: dict) -> None:
+        clean = {k: v for k, v in row.items() if not k.startswith("_")}
+        if self.writer:
+            self.writer.writerow(csv_row(clean))
+        else:
+            self.fh.write(json.dumps(clean, ensure_ascii=False) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ----------------------------------------------------------------------------------------------- commands
+
+
+def _date(s: str) -> date:
+    return date.fromisoformat(s)
+
+
+def cmd_read(args) -> int:
+    from pipeline.decode import ImageError
+
+    from .config import RecognizerConfig
+    from .read import read_photo
+
+    config = RecognizerConfig(engine=args.engine) if args.engine else RecognizerConfig()
+    t0 = time.perf_counter()
+    want_images = bool(args.debug_image or args.crop)
+    if not Path(args.photo).is_file():
+        print(json.dumps(error_row(args.photo, "not_found", f"No such file: {args.photo}", 0.0), indent=2))
+        return 2
+    try:
+        result = read_photo(
+            args.photo,
+            previous=args.previous,
+            previous_date=args.previous_date,
+            photo_date=args.photo_date,
+            config=config,
+            with_images=want_images,
+        )
+    except ImageError as exc:
+        print(json.dumps(error_row(args.photo, exc.code, exc.message, (time.perf_counter() - t0) * 1000), indent=2))
+        return 2
+    except Exception as exc:  # a bug: the JSON says so, the traceback goes to stderr
+        import traceback
+
+        traceback.print_exc()
+        reason = f"{type(exc).__name__}: {exc}"
+        print(json.dumps(error_row(args.photo, "internal_error", reason, (time.perf_counter() - t0) * 1000), indent=2))
+        return 3
+    row = result.to_dict()
+    row["file"] = args.photo
+    row["error"] = None
+    for key, out in (("debug", args.debug_image), ("crop", args.crop)):
+        if out:
+            if result.images.get(key):
+                Path(out).write_bytes(result.images[key])
+            else:
+                print(f"meterread: no {key} image for this photo", file=sys.stderr)
+    print(json.dumps(row, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _workers(n: int | None) -> int:
+    return n if n and n > 0 else (os.cpu_count() or 1)
+
+
+def cmd_batch(args) -> int:
+    items = collect_items(args.paths)
+    if not items:
+        print("meterread: no photos found", file=sys.stderr)
+        return 1
+    counts: dict[str, int] = {}
+    with RowWriter(args.out) as writer:
+        for row in read_items(items, _workers(args.workers), args.engine):
+            writer.write(row)
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"{len(items)} photos: {summary}; rows in {args.out}", file=sys.stderr)
+    return 0
+
+
+def read_labels(path: str | os.PathLike) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [r for r in csv.DictReader(fh) if r.get("file")]
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import coverage_curve, format_table, score_row, summarise
+
+    labels_path = Path(args.labels)
+    labels = read_labels(labels_path)
+    if args.source:
+        labels = [r for r in labels if r.get("source") in args.source]
+    if args.limit:
+        labels = labels[: args.limit]
+    by_name = {r["file"]: r for r in labels}
+    items = [Item(name=r["file"], path=str(labels_path.parent / r["file"])) for r in labels]
+    report = Path(args.report) if args.report else None
+    scored: list[dict] = []
+    failures: list[tuple[dict, dict]] = []
+    writer = RowWriter(args.out) if args.out else None
+    try:
+        for row in read_items(items, _workers(args.workers), args.engine, with_images=report is not None, desc="eval"):
+            score = score_row(by_name[row["file"]], row)
+            scored.append(score)
+            if writer:
+                writer.write({**row, "score": score})
+            if report is not None and score["cause"]:
+                failures.append((score, row))
+    finally:
+        if writer:
+            writer.close()
+    summary = summarise(scored)
+    curve = coverage_curve(scored)
+    print(format_table(summary, curve))
+    if report is not None:
+        index = write_report(report, failures, summary)
+        print(f"\nreport: {index}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval_digits(args) -> int:
+    from .classifier import default_classifier
+    from .digits_eval import evaluate_digits, format_report
+
+    res = evaluate_digits(Path(args.labels), default_classifier())
+    print(format_report(res))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+def write_report(out_dir: Path, failures: list[tuple[dict, dict]], summary: dict) -> Path:
+    """index.html + images/: every wrong or not-accepted photo with its debug image and crop, by cause."""
+    from .evaluate import CAUSES
+
+    img_dir = out_dir / "images"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    groups: dict[str, list[str]] = {}
+    for i, (score, row) in enumerate(failures):
+        imgs = row.get("_images") or {}
+        cells = []
+        for key in ("debug", "crop"):
+            if imgs.get(key):
+                name = f"{i:05d}_{key}.png"
+                (img_dir / name).write_bytes(imgs[key])
+                cells.append(f'<img src="images/{name}" alt="{key}" class="{key}">')
+        e = html.escape
+        text = (
+            f"<div class='case'><div class='meta'><b>{e(str(score['file']))}</b><br>"
+            f"truth <code>{e(str(score['truth']))}</code> &middot; guess <code>{e(str(score['guess']))}</code><br>"
+            f"{e(str(score['status']))}, confidence {score['confidence']:.3f}"
+            + (f", error {e(str(score['error']))}" if score.get("error") else "")
+            + f"<br><i>{e(str(row.get('reason') or ''))}</i></div>{''.join(cells)}</div>"
+        )
+        groups.setdefault(score["cause"], []).append(text)
+    order = [c for c in CAUSES if c in groups] + [c for c in groups if c not in CAUSES]
+    o = summary["overall"]
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>meterread evaluation</title>",
+        "<style>body{font-family:sans-serif;margin:1em}.case{display:flex;gap:1em;align-items:flex-start;"
+        "border-bottom:1px solid #ddd;padding:.5em 0}.meta{width:22em;font-size:90%}img.debug{max-width:560px}"
+        "img.crop{max-height:120px}code{background:#f3f3f3;padding:0 .2em}</style>",
+        "<h1>meterread evaluation: wrong or not accepted</h1>",
+        f"<p>{o['n']} photos, {o['n_labelled']} labelled; {len(failures)} listed here.</p><ul>",
+    ]
+    parts += [f"<li><a href='#c{k}'>{html.escape(c)}</a>: {len(groups[c])}</li>" for k, c in enumerate(order)]
+    parts.append("</ul>")
+    for k, c in enumerate(order):
+        parts.append(f"<h2 id='c{k}'>{html.escape(c)} ({len(groups[c])})</h2>")
+        parts += groups[c]
+    index = out_dir / "index.html"
+    index.write_text("\n".join(parts), encoding="utf-8")
+    return index
+
+
+# ----------------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meterread", description="Read utility meters from photos.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    engines = ("cnn", "tesseract", "auto")
+
+    p = sub.add_parser("read", help="read one photo; prints the result as JSON")
+    p.add_argument("photo")
+    p.add_argument("--previous", help="the previous reading, for the plausibility check")
+    p.add_argument("--previous-date", type=_date, help="date of the previous reading (YYYY-MM-DD)")
+    p.add_argument("--photo-date", type=_date, help="date the photo was taken (YYYY-MM-DD)")
+    p.add_argument("--engine", choices=engines)
+    p.add_argument("--debug-image", metavar="OUT.png", help="write the debug overlay here")
+    p.add_argument("--crop", metavar="OUT.png", help="write the digit-window crop here")
+    p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("batch", help="read photos from files, folders and zip archives into a .jsonl or .csv")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--out", required=True, metavar="FILE", help="rows.jsonl (JSON Lines) or rows.csv")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    p.add_argument("--engine", choices=engines)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("eval", help="read the photos of a labels.csv and score them")
+    p.add_argument("labels", metavar="LABELS.csv")
+    p.add_argument("--out", metavar="FILE.jsonl", help="write every result with its score")
+    p.add_argument("--report", metavar="DIR", help="write an HTML page of the wrong and not-accepted photos")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    p.add_argument("--engine", choices=engines)
+    p.add_argument("--source", action="append", help="only rows of this source (repeatable)")
+    p.add_argument("--limit", type=int, help="only the first N rows")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("eval-digits", help="score the digit classifier on a labels.csv of digit crops")
+    p.add_argument("labels", metavar="LABELS.csv")
+    p.set_defaults(func=cmd_eval_digits)
+
+    try:  # the service verbs; reading photos must work even when the service cannot be imported
+        from api.cli import add_subcommands
+    except Exception as exc:  # ImportError, or an error while importing the api package
+        parser.epilog = f"(service commands unavailable: {type(exc).__name__}: {exc})"
+    else:
+        add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
