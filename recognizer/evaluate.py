@@ -144,7 +144,7 @@ def classify_cause(score: dict, result: dict) -> str | None:
     t_int, g_int = integer_part(truth), integer_part(guess)
     if not g_digits:
         return "wrong digit count / wrong window"
-    same_run = t_digits.startswith(g_digits) or g_digits.startswith(t_digits)
+    same_run = (t_digits.startswith(g_digits) or g_digits.startswith(t_digits)) and ("." in truth or "." in guess)
     if same_run and (len(g_int) != len(t_int) or len(fractional_part(guess)) != len(fractional_part(truth))):
         return "fraction boundary"  # the same digits, the point (or red-drum boundary) placed elsewhere
     if len(g_int) != len(t_int):
