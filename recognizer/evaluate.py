@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 CAUSES = (
+    "internal error",
     "bad file",
     "window not found",
     "wrong digit count / wrong window",
@@ -126,6 +127,8 @@ def score_row(label: dict, result: dict, min_window_iou: float = 0.2) -> dict:
 def classify_cause(score: dict, result: dict) -> str | None:
     """Why a read is wrong or not accepted (one of CAUSES), or None when it is right and accepted."""
     right = score["int_exact"] is True and score["full_exact"] is not False
+    if result.get("error") == "internal_error":  # a bug in the recognizer, not a property of the photo
+        return "internal error"
     if score["labelled"] and right and score["accepted"]:
         return None
     if not score["labelled"]:

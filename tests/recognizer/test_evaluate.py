@@ -81,6 +81,7 @@ def test_two_registers():
         ("00414", "00414", {"status": "needs_review"}, "right but not accepted"),
         ("00414", None, {"status": "rejected", "window": None}, "window not found"),
         ("00414", None, {"status": "rejected", "window": None, "error": "truncated"}, "bad file"),
+        ("00414", None, {"status": "rejected", "window": None, "error": "internal_error"}, "internal error"),
     ],
 )
 def test_causes(truth, guess, kw, cause):
