@@ -292,7 +292,12 @@ def cmd_read(args) -> int:
 
 
 def _workers(n: int | None) -> int:
-    return n if n and n > 0 else (os.cpu_count() or 1)
+    if n and n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use
+    except AttributeError:  # pragma: no cover (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 def cmd_batch(args) -> int:
@@ -337,7 +342,7 @@ def cmd_eval(args) -> int:
             if writer:
                 writer.write({**row, "score": score})
             if report is not None and score["cause"]:
-                failures.append((score, row))
+                failures.append((score, save_case_images(report, len(failures), row)))
     finally:
         if writer:
             writer.close()
@@ -362,21 +367,31 @@ def cmd_eval_digits(args) -> int:
 # ----------------------------------------------------------------------------------------------- report
 
 
-def write_report(out_dir: Path, failures: list[tuple[dict, dict]], summary: dict) -> Path:
-    """index.html + images/: every wrong or not-accepted photo with its debug image and crop, by cause."""
-    from .evaluate import CAUSES
-
+def save_case_images(out_dir: Path, index: int, row: dict) -> dict:
+    """Write a failed case's debug image and crop to ``out_dir/images`` now (not held in memory); returns the
+    row with ``_image_files`` instead of ``_images``."""
     img_dir = out_dir / "images"
     img_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for key, data in (row.get("_images") or {}).items():
+        if key in ("debug", "crop") and data:
+            name = f"{index:05d}_{key}.png"
+            (img_dir / name).write_bytes(data)
+            files[key] = f"images/{name}"
+    slim = {k: v for k, v in row.items() if k != "_images"}
+    slim["_image_files"] = files
+    return slim
+
+
+def write_report(out_dir: Path, failures: list[tuple[dict, dict]], summary: dict) -> Path:
+    """index.html beside images/: every wrong or not-accepted photo with its debug image and crop, by cause."""
+    from .evaluate import CAUSES
+
+    out_dir.mkdir(parents=True, exist_ok=True)
     groups: dict[str, list[str]] = {}
-    for i, (score, row) in enumerate(failures):
-        imgs = row.get("_images") or {}
-        cells = []
-        for key in ("debug", "crop"):
-            if imgs.get(key):
-                name = f"{i:05d}_{key}.png"
-                (img_dir / name).write_bytes(imgs[key])
-                cells.append(f'<img src="images/{name}" alt="{key}" class="{key}">')
+    for score, row in failures:
+        files = row.get("_image_files") or {}
+        cells = [f'<img src="{html.escape(files[k])}" alt="{k}" class="{k}">' for k in ("debug", "crop") if k in files]
         e = html.escape
         text = (
             f"<div class='case'><div class='meta'><b>{e(str(score['file']))}</b><br>"
