@@ -116,3 +116,20 @@ def test_config_is_frozen_and_explicit():
     strict = QualityConfig(blur_max_window=0.0)
     img, quad = synthetic_meter()
     assert not assess_quality(img, quad, strict).ok
+
+
+def test_rendered_meters_without_glare_or_blur_pass():
+    """The project's photo renderer (synth/) with glare and blur off: every window passes the checks."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from synth.meters import RenderConfig, photo_seed, render_meter
+
+    for i in range(12):
+        img, label = render_meter(photo_seed(5, i), RenderConfig(glare_p=0, blur_p=0))
+        report = assess_quality(img, np.asarray(label.window))
+        assert report.ok, (i, report.problems)
+        height = float(np.ptp(np.asarray(label.window)[:, 1]))
+        blurred = cv2.GaussianBlur(img, (0, 0), 0.15 * height)  # blur at the scale of the digit strokes and more
+        assert "blur" in [c.name for c in assess_quality(blurred, np.asarray(label.window)).problems]
