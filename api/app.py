@@ -1,16 +1,18 @@
 """The application factory: ``create_app(settings)`` builds engine, folders and routes on call."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .db import make_engine, make_sessionmaker, migrate
+from .db import API_DIR, make_engine, make_sessionmaker, migrate
 from .errors import ApiError
 from .files import PhotoStore
 from .routes import API_ROUTERS
@@ -97,6 +99,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in API_ROUTERS:
         app.include_router(router)
+
+    # server-rendered pages (api/routes/pages.py, api/templates, api/static) plug in when present
+    if (API_DIR / "static").is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=API_DIR / "static"), name="static")
+    if importlib.util.find_spec("api.routes.pages") is not None:
+        pages = importlib.import_module("api.routes.pages")
+        app.include_router(pages.router)
+    if not any(getattr(r, "path", None) == "/" for r in app.routes):
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse("/docs")
 
     @app.get("/api/health", tags=["meta"], summary="Liveness check")
     def health() -> dict:

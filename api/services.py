@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +79,8 @@ def recognise(
     session: Session, *, settings: Settings, photos: PhotoStore, reader: Reader, meter: Meter,
     register: MeterRegister, user: User, data: bytes, photo_date: date,
 ) -> Draft:
+    if photo_date > today() + timedelta(days=1):
+        raise invalid("The photo date is in the future.")
     ext = validate_photo(data, settings=settings)
     previous = store.last_counted_submission(session, register_id=register.id)
     spec = MeterSpec(integer_digits=meter.integer_digits, fractional_digits=meter.fractional_digits, kind=meter.kind)
@@ -193,18 +195,28 @@ def _submit(
     return submission
 
 
-def _replay(session: Session, *, user: User, key: str | None, draft_id: int | None) -> Submission | None:
+def _replay(
+    session: Session, *, user: User, key: str | None, draft_id: int | None, meter_id: int | None = None
+) -> Submission | None:
+    """The submission an earlier request with this Idempotency-Key made (409 if that was another request)."""
     if not key:
         return None
     existing = store.submission_for_key(session, user_id=user.id, key=key)
-    if existing is not None and draft_id is not None and existing.draft_id != draft_id:
+    if existing is None:
+        return None
+    same = existing.draft_id == draft_id if draft_id is not None else (
+        existing.draft_id is None and existing.meter_id == meter_id
+    )
+    if not same:
         raise conflict("This Idempotency-Key was already used for another request.")
     return existing
 
 
-def _commit_or_replay(session: Session, *, user: User, key: str | None, draft_id: int | None, make) -> tuple[Submission, bool]:
+def _commit_or_replay(
+    session: Session, *, user: User, key: str | None, draft_id: int | None, meter_id: int | None, make
+) -> tuple[Submission, bool]:
     """Run ``make`` and commit; on a unique clash (a concurrent retry) return what the other request made."""
-    existing = _replay(session, user=user, key=key, draft_id=draft_id)
+    existing = _replay(session, user=user, key=key, draft_id=draft_id, meter_id=meter_id)
     if existing is not None:
         return existing, False
     try:
@@ -213,7 +225,7 @@ def _commit_or_replay(session: Session, *, user: User, key: str | None, draft_id
         return submission, True
     except IntegrityError:
         session.rollback()
-        existing = _replay(session, user=user, key=key, draft_id=draft_id)
+        existing = _replay(session, user=user, key=key, draft_id=draft_id, meter_id=meter_id)
         if existing is not None:
             return existing, False
         if draft_id is not None and (done := store.submission_for_draft(session, draft_id=draft_id)):
@@ -235,7 +247,7 @@ def confirm_draft(
     if value is None:
         raise invalid("Nothing was read from this photo: send the value you see on the meter.")
     return _commit_or_replay(
-        session, user=user, key=idempotency_key, draft_id=draft.id,
+        session, user=user, key=idempotency_key, draft_id=draft.id, meter_id=draft.meter_id,
         make=lambda: _submit(
             session, settings=settings, meter=draft.meter, register=draft.register, user=user, value=value,
             reading_date=draft.photo_date, source="photo", draft=draft, idempotency_key=idempotency_key,
@@ -247,11 +259,13 @@ def enter_reading(
     session: Session, *, settings: Settings, meter: Meter, register: MeterRegister, user: User, value: str,
     reading_date: date, idempotency_key: str | None, note: str | None = None,
 ) -> tuple[Submission, bool]:
-    existing = _replay(session, user=user, key=idempotency_key, draft_id=None)
+    existing = _replay(session, user=user, key=idempotency_key, draft_id=None, meter_id=meter.id)
     if existing is not None:
         return existing, False
+    if reading_date > today() + timedelta(days=1):
+        raise invalid("The reading date is in the future.")
     return _commit_or_replay(
-        session, user=user, key=idempotency_key, draft_id=None,
+        session, user=user, key=idempotency_key, draft_id=None, meter_id=meter.id,
         make=lambda: _submit(
             session, settings=settings, meter=meter, register=register, user=user, value=value,
             reading_date=reading_date, source="manual", draft=None, idempotency_key=idempotency_key, note=note,

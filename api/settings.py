@@ -39,7 +39,12 @@ class Settings:
     @property
     def db_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            url = self.database_url
+            # plain postgres URLs (as hosting platforms give them) -> the psycopg 3 driver we ship
+            for plain in ("postgres://", "postgresql://"):
+                if url.startswith(plain):
+                    return "postgresql+psycopg://" + url[len(plain):]
+            return url
         return f"sqlite:///{(Path(self.data_dir) / 'meterread.sqlite3').resolve()}"
 
     @property

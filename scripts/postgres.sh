@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start a throw-away PostgreSQL server for meterread's tests and print the URL to use.
 # Idempotent: installs Debian's postgresql if missing, reuses the data dir and a running server.
-#   eval "$(scripts/postgres.sh | grep ^export)"   # then: pytest tests/api
+#   eval "$(scripts/postgres.sh)"      # logs go to stderr; stdout is the export line
+#   .venv/bin/python -m pytest tests/api   # runs every DB test on SQLite and PostgreSQL
 # Settings (env): PGPORT_MR (55432), PGDATA_MR (/tmp/meterread-pg), PGDB_MR (meterread_test),
 #                 PGUSER_MR (meterread), PGPASS_MR (meterread)
 set -euo pipefail

@@ -145,3 +145,8 @@ def test_openapi_docs(client):
               "/api/review/queue", "/api/review/{submission_id}/approve", "/api/meters/{meter_id}/history.csv",
               "/api/submissions/{submission_id}/audit", "/api/meters/{meter_id}/readings"):
         assert p in paths, p
+
+
+def test_root_redirects_to_docs(client):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"

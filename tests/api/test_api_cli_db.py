@@ -88,6 +88,7 @@ def test_settings_from_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:p@h/db")
     assert Settings.from_env().db_url == "postgresql+psycopg://u:p@h/db"
     assert Settings().db_url.endswith("var/meterread.sqlite3")
+    assert Settings(database_url="postgresql://u:p@h/db").db_url == "postgresql+psycopg://u:p@h/db"
 
 
 def test_create_app_builds_nothing_at_import():

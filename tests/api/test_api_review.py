@@ -174,3 +174,21 @@ def test_history_csv(world, fake_reader):
         ("T1", "00412.100", "accepted", ""), ("T1", "00414.676", "rejected", ""), ("T1", "00415.100", "accepted", "3.0")]
     assert rows[1]["reject_reason"] == "Blurred, please retake" and rows[0]["meter_serial"] == "W-1"
     assert rows[2]["source"] == "manual" and rows[1]["source"] == "photo"
+
+
+def test_idempotency_key_of_a_confirm_cannot_replay_a_manual_entry(world, fake_reader):
+    c = world.client
+    draft = upload(c, world.customer, world.meter).json()
+    h = {**world.customer, "Idempotency-Key": "shared"}
+    assert c.post(draft["confirm_url"], headers=h).status_code == 201
+    r = c.post(f"/api/meters/{world.meter}/readings", headers=h, json={"value": "00500.000"})
+    assert r.status_code == 409
+
+
+def test_future_dates_are_refused(world, fake_reader):
+    future = (date.today() + timedelta(days=5)).isoformat()
+    r = world.client.post(f"/api/meters/{world.meter}/readings", headers=world.customer,
+                          json={"value": "1", "date": future})
+    assert r.status_code == 422 and "future" in r.json()["detail"]
+    r = upload(world.client, world.customer, world.meter, photo_date=future)
+    assert r.status_code == 422 and "future" in r.json()["detail"]
