@@ -1,6 +1,7 @@
 """FastAPI dependencies and their readable aliases (``SessionDep``, ``CurrentUser``, ``Reader``...)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -8,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from recognizer import ReadResult, read_photo
+from recognizer import ReadResult, RecognizerConfig, read_photo
 
 from . import store
 from .errors import ApiError
@@ -36,9 +37,13 @@ def get_photo_store(request: Request) -> PhotoStore:
     return request.app.state.photos
 
 
-def get_reader() -> Callable[..., ReadResult]:
-    """The recognizer call; tests override this dependency with a fake reader."""
-    return read_photo
+def get_reader(request: Request) -> Callable[..., ReadResult]:
+    """The recognizer call (``read_photo`` with the configured engine); tests override this dependency."""
+    settings: Settings = request.app.state.settings
+    if not settings.recognizer_engine:
+        return read_photo
+    config = RecognizerConfig(engine=settings.recognizer_engine)
+    return functools.partial(read_photo, config=config)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

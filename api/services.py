@@ -229,6 +229,8 @@ def _commit_or_replay(
         if existing is not None:
             return existing, False
         if draft_id is not None and (done := store.submission_for_draft(session, draft_id=draft_id)):
+            if key and done.idempotency_key == key and done.user_id == user.id:
+                return done, False
             raise conflict(f"This draft was already confirmed (submission {done.id}).")
         raise
 
@@ -242,6 +244,8 @@ def confirm_draft(
         return existing, False
     done = store.submission_for_draft(session, draft_id=draft.id)
     if done is not None:
+        if idempotency_key and done.idempotency_key == idempotency_key and done.user_id == user.id:
+            return done, False  # a retry that raced the first request
         raise conflict(f"This draft was already confirmed (submission {done.id}).")
     value = value if value not in (None, "") else draft.reading
     if value is None:

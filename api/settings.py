@@ -35,6 +35,8 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 64 * 1024
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # recognizer engine (cnn | tesseract | auto); None: the recognizer's default
+    recognizer_engine: str | None = None
 
     @property
     def db_url(self) -> str:
@@ -74,6 +76,8 @@ class Settings:
                 values[name] = conv(v)
         if v := _env("MIGRATE_ON_STARTUP"):
             values["migrate_on_startup"] = v.lower() not in ("0", "false", "no", "off")
+        if v := _env("RECOGNIZER_ENGINE"):
+            values["recognizer_engine"] = v
         if v := _env("CORS_ORIGINS"):
             values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

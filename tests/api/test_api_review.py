@@ -91,13 +91,14 @@ def test_retried_confirm_creates_one_submission(world, app, fake_reader):
 
 def test_concurrent_confirms_with_one_key(world, app, fake_reader):
     c = world.client
-    draft = upload(c, world.customer, world.meter).json()
-    h = {**world.customer, "Idempotency-Key": "same-key"}
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda _: c.post(draft["confirm_url"], headers=h), range(4)))
-    assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
-    assert len({r.json()["id"] for r in results}) == 1
-    assert count_rows(app, Submission) == 1
+    for n in range(1, 6):
+        draft = upload(c, world.customer, world.meter).json()
+        h = {**world.customer, "Idempotency-Key": f"same-key-{n}"}
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(lambda _: c.post(draft["confirm_url"], headers=h), range(6)))
+        assert all(r.status_code in (200, 201) for r in results), [r.text for r in results]
+        assert len({r.json()["id"] for r in results}) == 1
+        assert count_rows(app, Submission) == n
 
 
 def test_manual_entry_and_plausibility(world):
