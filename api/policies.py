@@ -36,7 +36,6 @@ def require(allowed: bool, detail: str = "You are not allowed to do this.") -> N
 
 def meter_for(session: Session, *, user: User, meter_id: int, submit: bool = False) -> Meter:
     """The meter if it exists (404) and the user may see it, or submit for it when ``submit`` (403)."""
-
     meter = store.get_meter(session, meter_id=meter_id)
     if meter is None:
         raise not_found(f"Meter {meter_id}")

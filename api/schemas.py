@@ -192,6 +192,7 @@ class HistoryRow(BaseModel):
     read_value: str | None
     status: str
     source: str
+    photo_url: str | None = None
     counted: bool
     consumption: float | None
     days: int | None

@@ -345,6 +345,7 @@ def history(session: Session, *, meter: Meter, register: MeterRegister | None = 
                     "read_value": sub.read_value,
                     "status": sub.status,
                     "source": sub.source,
+                    "photo_url": f"/api/drafts/{sub.draft_id}/photo" if sub.draft_id else None,
                     "counted": counted,
                     "consumption": consumption,
                     "days": days,

@@ -64,6 +64,7 @@ def test_full_flow_with_the_real_recognizer(client, operator):
     assert rows[0]["consumption"] is None
     assert abs(rows[1]["consumption"] - (float(value) - 412.1)) < 1e-6
     assert rows[1]["days"] == 30 and rows[1]["previous_value"] == "00412.100"
+    assert rows[0]["photo_url"] is None and rows[1]["photo_url"] == draft["photo_url"]
 
     # audit trail: submitted by the customer, approved by the reviewer
     audit = client.get(f"/api/submissions/{sub['id']}/audit", headers=customer).json()
