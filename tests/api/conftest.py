@@ -3,24 +3,17 @@ TEST_POSTGRES_URL is set, see scripts/postgres.sh)."""
 from __future__ import annotations
 
 import os
-import warnings
 
 import pytest
 from sqlalchemy import create_engine, text
 
-warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
+from fastapi.testclient import TestClient
 
-def pytest_configure(config):
-    # starlette's TestClient nags about httpx at import; nothing this suite can act on
-    config.addinivalue_line("filterwarnings", "ignore:Using `httpx`:DeprecationWarning")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from api import Settings, create_app, store  # noqa: E402
-from api.deps import get_reader  # noqa: E402
-from api.security import hash_password  # noqa: E402
-from api_helpers import PASSWORD, FakeReader, World, auth, make_meter, make_user  # noqa: E402
+from api import Settings, create_app, store
+from api.deps import get_reader
+from api.security import hash_password
+from api_helpers import PASSWORD, FakeReader, World, auth, make_meter, make_user
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
