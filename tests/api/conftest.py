@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
-
-
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from api import Settings, create_app, store
 from api.deps import get_reader
