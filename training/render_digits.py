@@ -299,16 +299,18 @@ def render_lcd(rng: np.random.Generator, digit: int | None = None, segs: str | N
     dp = rng.random() < 0.25
     m = _seg_mask(segs, w, h, t, gap, shear, ghost, dp, rect=rng.random() < 0.3)
     # neighbour fragments on the sides (tight crops from a row of digits)
-    if rng.random() < 0.3:
-        nb = _seg_mask(SEGMENTS[int(rng.integers(10))], w, h, t, gap, shear, 0.0, False, False)
-        sp = int(w * rng.uniform(0.25, 0.6))
+    if rng.random() < 0.45:
         full = np.zeros((m.shape[0], m.shape[1] * 3), np.float32)
         full[:, m.shape[1]:2 * m.shape[1]] = m
-        side = rng.random() < 0.5
-        off = m.shape[1] + (w + sp if side else -(w + sp))
-        o0 = max(off, 0)
-        o1 = min(off + nb.shape[1], full.shape[1])
-        full[:, o0:o1] = np.maximum(full[:, o0:o1], nb[:, o0 - off:o1 - off])
+        sides = [rng.random() < 0.5] if rng.random() < 0.6 else [True, False]
+        for side in sides:
+            nb = _seg_mask(SEGMENTS[int(rng.integers(10))], w, h, t, gap, shear, ghost,
+                           rng.random() < 0.3, False)
+            sp = int(w * rng.uniform(0.15, 0.6))
+            off = m.shape[1] + (w + sp if side else -(w + sp))
+            o0 = max(off, 0)
+            o1 = min(off + nb.shape[1], full.shape[1])
+            full[:, o0:o1] = np.maximum(full[:, o0:o1], nb[:, o0 - off:o1 - off])
         m = full[:, m.shape[1]:2 * m.shape[1]]
     # window: digit box plus margin (pad in mask is 0.5*w around)
     pad = (m.shape[1] - w) // 2
@@ -333,8 +335,9 @@ def render_lcd(rng: np.random.Generator, digit: int | None = None, segs: str | N
 
 
 # ------------------------------------------------------------------------------------- non-digits
-NONDIGIT_TEXT = list("ABCDEFGHJKLMNPRSTUVWXYZabcdefghkmnpqrstuvwxyz#%&*+-/=<>()[]:") + [
-    "m3", "m³", "kWh", "kW", "Wh", "No", "Nr", "MWh", "l", "m", "Imp", "kvarh", "V", "Hz", "L/h", "x0.1"]
+# letters that look like digits in some fonts (B D G O S Z b g l o q s z I ...) are left out
+NONDIGIT_TEXT = list("ACEFHJKLMNPRTUVWXYacdefhkmnprtuvwxy#%&*+-/=<>()[]") + [
+    "m3", "m³", "kWh", "kW", "Wh", "No", "Nr", "MWh", "m", "Imp", "kvarh", "V", "Hz", "L/h", "W"]
 
 
 def render_non_digit(rng: np.random.Generator) -> np.ndarray:
@@ -367,13 +370,13 @@ def render_non_digit(rng: np.random.Generator) -> np.ndarray:
         hh = min(a.shape[0], b.shape[0])
         both = np.hstack([a[:hh], b[:hh]])
         w = a.shape[1]
-        x0 = int(w * rng.uniform(0.4, 0.6))
+        x0 = int(w * rng.uniform(0.45, 0.55))
         return both[:, x0:x0 + w]
     if r < 0.85:  # a window too high/low: bottom of a drum only partly visible (a mostly-empty gap)
         fid = int(rng.integers(n_fonts()))
         img, _ = render_drum(rng, float(rng.integers(10)), fid)
         h = img.shape[0]
-        cut = int(h * rng.uniform(0.6, 0.85))
+        cut = int(h * rng.uniform(0.7, 0.9))
         blank = np.repeat(img[:1], cut, axis=0) if rng.random() < 0.5 else np.repeat(img[-1:], cut, 0)
         out = np.vstack([img[cut:], blank]) if rng.random() < 0.5 else np.vstack([blank, img[:h - cut]])
         return out
@@ -452,6 +455,14 @@ def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) ->
     if rng.random() < 0.6:
         img = img + rng.normal(0, rng.uniform(2, 14), img.shape)
     img = np.clip(img, 0, 255).astype(np.uint8)
+    # binarised crops (some pipelines threshold before classifying): ragged edges, saturated glare
+    if rng.random() < 0.12:
+        g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        g = cv2.GaussianBlur(g, (0, 0), rng.uniform(0.5, 1.5) * target_h / 40)
+        g = np.clip(g.astype(np.float32) + rng.normal(0, rng.uniform(0, 20), g.shape), 0, 255)
+        _, b = cv2.threshold(g.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        img = cv2.cvtColor(b, cv2.COLOR_GRAY2BGR)
+        return img
     # JPEG compression
     if rng.random() < 0.5:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 95))])
@@ -479,7 +490,7 @@ def render_sample(rng: np.random.Generator, kind: str | None = None, value: floa
     Returns (BGR uint8 crop, soft target of length 11)."""
     if kind is None:
         r = rng.random()
-        kind = "drum" if r < 0.35 else "rolling" if r < 0.55 else "lcd" if r < 0.82 else "none"
+        kind = "drum" if r < 0.3 else "rolling" if r < 0.5 else "lcd" if r < 0.84 else "none"
     if kind == "none":
         img, v = render_non_digit(rng), None
     elif kind == "lcd":
