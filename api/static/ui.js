@@ -79,8 +79,22 @@ export function fmtNumber(x, digits = 3) {
 
 export const pct = (x) => (x === null || x === undefined ? "" : `${Math.round(x * 100)}%`);
 
-/** Fill the page header with who is signed in and a sign-out button. */
+const NAV = {
+  customer: [],
+  reviewer: [["/reviewer", "Review"]],
+  operator: [["/reviewer", "Review"], ["/operator", "Operator"], ["/customer", "Readings"]],
+};
+
+/** Fill the page header: links for the role, who is signed in, a sign-out button. */
 export function header(user) {
+  const nav = $("#nav");
+  if (nav) {
+    nav.replaceChildren(
+      ...(NAV[user.role] || []).map(([href, text]) =>
+        el("a", { href, "aria-current": location.pathname === href ? "page" : null }, text),
+      ),
+    );
+  }
   const who = $("#who");
   if (!who) return;
   who.replaceChildren(
