@@ -131,6 +131,48 @@ def _iou_box(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _order_quad(pts: np.ndarray) -> np.ndarray:
+    """(tl, tr, br, bl) from four unordered corners."""
+    pts = pts.reshape(4, 2).astype(np.float32)
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
+
+
+def _rectangles(gray: np.ndarray) -> list[tuple[float, np.ndarray, str]]:
+    """Window frames: dark or light convex quadrilaterals, wider than tall (a counter, an LCD panel)."""
+    H, W = gray.shape
+    area_img = float(H * W)
+    out = []
+    blur = cv2.GaussianBlur(gray, (5, 5), 0)
+    _, otsu = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    edges = cv2.dilate(cv2.Canny(blur, 40, 120), np.ones((3, 3), np.uint8))
+    for name, mask in (("dark", 255 - otsu), ("light", otsu), ("edges", edges)):
+        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            a = cv2.contourArea(c)
+            if a < 0.004 * area_img or a > 0.6 * area_img:
+                continue
+            rect = cv2.minAreaRect(c)
+            (rw, rh) = rect[1]
+            if min(rw, rh) < 8:
+                continue
+            rectangularity = a / (rw * rh)
+            if rectangularity < 0.75:
+                continue
+            hull = cv2.convexHull(c)
+            approx = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
+            quad = _order_quad(approx) if len(approx) == 4 else _order_quad(cv2.boxPoints(rect))
+            tl, tr, br, bl = quad
+            w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+            h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+            if h < 8 or not (1.6 <= w / h <= 12):
+                continue
+            # a digit window is a clean rectangle of some size; the score only orders proposals
+            out.append((rectangularity * h, quad, f"rect/{name}"))
+    return out
+
+
 def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -> list[Window]:
     """Candidate digit windows, largest and most regular rows first. Quads are in original pixels."""
     img = decoded.image
@@ -158,11 +200,16 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     score = h * regular * min(len(row), 8) ** 0.5
                     found.append((score, _row_quad(row), len(row), f"{polarity}/b{block_frac}/c{close}"))
     found.sort(key=lambda t: -t[0])
-    kept: list[tuple[float, np.ndarray, int, str]] = []
-    for cand in found:
-        if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):
-            kept.append(cand)
-        if len(kept) >= cfg.max_proposals:
-            break
+    rects = sorted(_rectangles(gray), key=lambda t: -t[0])
+    kept: list[tuple[float, np.ndarray, str]] = []
+    # rows and frames take turns, so neither kind crowds the other out of the proposals
+    for group in ([(s, q, src) for s, q, _, src in found], rects):
+        n = 0
+        for cand in group:
+            if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):
+                kept.append(cand)
+                n += 1
+            if n >= cfg.max_proposals:
+                break
     to_orig = 1.0 / (f * decoded.scale)
-    return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, _, src in kept]
+    return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, src in kept]

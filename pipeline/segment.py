@@ -13,7 +13,7 @@ from .types import DigitBox, Segmentation
 class SegmentConfig:
     min_height: float = 0.25  # a digit's height as a share of the strip height
     max_height: float = 0.98
-    red_share: float = 0.18  # share of red pixels that makes a drum red
+    red_share: float = 0.25  # share of red pixels that makes a drum red
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,20 @@ def ink_masks(gray: np.ndarray) -> dict[str, np.ndarray]:
 def _red_mask(bgr: np.ndarray) -> np.ndarray:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    return ((h <= 10) | (h >= 165)) & (s >= 90) & (v >= 60)
+    return ((h <= 10) | (h >= 165)) & (s >= 110) & (v >= 60)
+
+
+def is_red(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int, cfg: SegmentConfig = SegmentConfig()) -> bool:
+    """A red drum (or a red frame around it): the mark of a fractional digit."""
+    H, W = window_bgr.shape[:2]
+    region = _red_mask(window_bgr[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)])
+    return region.size > 0 and float(region.mean()) >= cfg.red_share
+
+
+def decimal_point(window_bgr: np.ndarray, boxes: list[DigitBox], polarity: str) -> int | None:
+    """Index of the digit after which a point or comma stands, for digits of the given polarity."""
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(cv2.cvtColor(window_bgr, cv2.COLOR_BGR2GRAY))
+    return _decimal_point(ink_masks(gray)[polarity], boxes)
 
 
 def _decimal_point(ink: np.ndarray, boxes: list[DigitBox]) -> int | None:
@@ -138,6 +151,73 @@ def _decimal_point(ink: np.ndarray, boxes: list[DigitBox]) -> int | None:
     return None if best is None else best[0]
 
 
+def _longest_run(on: np.ndarray) -> tuple[int, int] | None:
+    best, start = None, None
+    for i, v in enumerate(list(on) + [False]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            if best is None or i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    return best
+
+
+def _runs(on: np.ndarray) -> list[tuple[int, int]]:
+    out, start = [], None
+    for i, v in enumerate(list(on) + [False]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            out.append((start, i))
+            start = None
+    return out
+
+
+def _column_runs(ink: np.ndarray, cfg: SegmentConfig) -> list[_Comp]:
+    """Glyphs as runs of inked columns through the middle of the digit band.
+
+    Looking only at the band's middle skips what touches the digits from above or below (frame remnants,
+    a decimal point, scratches), which would glue the glyphs together as connected components.
+    """
+    H = ink.shape[0]
+    rows = np.convolve((ink > 0).sum(axis=1).astype(np.float32), np.ones(3) / 3, mode="same")
+    if rows.max() <= 0:
+        return []
+    band = _longest_run(rows > 0.25 * rows.max())
+    if band is None or band[1] - band[0] < cfg.min_height * H:
+        return []
+    ya, yb = band
+    bh = yb - ya
+    core = ink[ya + bh // 5 : yb - bh // 5] > 0
+    runs = _runs(core.sum(axis=0) >= 1)
+    merged: list[list[int]] = []
+    for x0, x1 in runs:
+        if merged and x0 - merged[-1][1] <= max(1, 0.04 * bh):
+            merged[-1][1] = x1
+        else:
+            merged.append([x0, x1])
+    lo, hi = max(0, ya - bh // 6), min(H, yb + bh // 6)
+    widths = [x1 - x0 for x0, x1 in merged if 0.3 * bh <= x1 - x0 <= 0.9 * bh]
+    typical = float(np.median(widths)) if widths else 0.55 * bh
+    comps = []
+    for x0, x1 in merged:
+        w = x1 - x0
+        k = int(round(w / typical)) if w > 1.45 * typical else 1
+        for j in range(k):
+            a, b = x0 + w * j // k, x0 + w * (j + 1) // k
+            ys = np.flatnonzero((ink[lo:hi, a:b] > 0).any(axis=1))
+            if len(ys) == 0:
+                continue
+            c = _Comp(a, lo + int(ys[0]), b, lo + int(ys[-1]) + 1)
+            at_edge = c.x0 <= 1 or c.x1 >= ink.shape[1] - 1
+            if at_edge and c.w < 0.3 * bh:
+                continue  # the window's frame
+            if c.h >= 0.6 * bh and (c.w >= 0.08 * bh or c.h >= 0.8 * bh):
+                comps.append(c)
+    return comps
+
+
 def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig = SegmentConfig()) -> Segmentation:
     """Digit cells of a deskewed strip for digits darker ("dark") or lighter ("light") than their ground,
     left to right, with gaps on the pitch grid filled in.
@@ -150,7 +230,9 @@ def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig =
     H, W = gray.shape
     masks = ink_masks(gray)
     pol = polarity or "dark"
-    comps = _components(masks[pol], cfg)
+    comps = _column_runs(masks[pol], cfg)
+    if len(comps) < 2:
+        comps = _components(masks[pol], cfg)
     if not comps:
         return Segmentation(boxes=(), notes=("no digit-sized glyphs in the window",))
     heights = np.array([c.h for c in comps], np.float32)
@@ -188,11 +270,6 @@ def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig =
             spans.append((int(round(c.x0 - grow)), int(round(c.x1 + grow))))
         else:  # a narrow "1": a cell of the usual width around it
             spans.append((int(round(c.cx - half)), int(round(c.cx + half))))
-    red = _red_mask(window_bgr)
-    boxes = []
-    for bx0, bx1 in spans:
-        region = red[by0:by1, max(0, bx0):min(W, bx1)]
-        is_red = region.size > 0 and float(region.mean()) >= cfg.red_share
-        boxes.append(DigitBox(bx0, by0, bx1, by1, red=is_red))
+    boxes = [DigitBox(bx0, by0, bx1, by1, red=is_red(window_bgr, bx0, by0, bx1, by1, cfg)) for bx0, bx1 in spans]
     point = _decimal_point(masks[pol], boxes)
     return Segmentation(boxes=tuple(boxes), point_after=point, notes=(f"polarity={pol}", f"pitch={pitch:.1f}"))

@@ -60,6 +60,34 @@ def _tight_window(d: Deskewed, cells: tuple[Cell, ...], kind: str, score: float,
     return Window(quad=quad.astype(np.float32), kind=kind, score=score, source=source)
 
 
+def _candidate(w: Window, d: Deskewed, seg: Segmentation, cells: list[Cell], meter: MeterSpec | None) -> Candidate | None:
+    """Score one row of classified cells as the meter's reading."""
+    cells = trim(cells)
+    if len(cells) < 2:
+        return None
+    digits = resolve(cells)
+    fs = fractional_start(cells, seg, meter.fractional_digits if meter else None)
+    digits = [DigitRead(x.value, x.confidence, i >= fs, x.rolling, x.alternative) for i, x in enumerate(digits)]
+    q = w.quad
+    quad_h = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
+    digit_h = float(np.median([c.box.y1 - c.box.y0 for c in cells])) / d.image.shape[0] * quad_h
+    confs = np.array([x.confidence for x in digits])
+    unknown = sum(x.value == "?" for x in digits)
+    n = len(digits)
+    # the reading is usually the longest row of the largest, clearest digits on the face
+    score = float(np.mean(confs)) * min(n, 8) ** 0.5 * (1.0 - 0.5 * unknown / n) * digit_h**0.5
+    if meter and meter.integer_digits is not None:
+        want = meter.integer_digits + (meter.fractional_digits or 0)
+        score *= 1.0 if n == want else 0.6
+    kind = "drum" if any(c.box.red for c in cells) or "light" in seg.notes[0] else "unknown"
+    tight = _tight_window(d, tuple(cells), kind, score, w.source)
+    return Candidate(tight, d, seg, tuple(cells), tuple(digits), fs, score, digit_h)
+
+
+def _polarity(seg: Segmentation) -> str:
+    return "light" if "polarity=light" in seg.notes else "dark"
+
+
 def evaluate_windows(
     decoded: DecodedImage, windows: list[Window], classifier: DigitClassifier, meter: MeterSpec | None
 ) -> list[Candidate]:
@@ -68,7 +96,8 @@ def evaluate_windows(
     crops: list[np.ndarray] = []
     for w in windows:
         # room on both sides so segmentation can recover end digits the proposal missed
-        wide = Window(expand_quad(w.quad, 0.9, 0.9), w.kind, w.score, w.source)
+        grow = 0.05 if w.source.startswith("rect") else 0.9
+        wide = Window(expand_quad(w.quad, grow, grow), w.kind, w.score, w.source)
         d = deskew(decoded, wide, STRIP_HEIGHT)
         for polarity in ("dark", "light"):
             seg = segment(d.image, polarity)
@@ -80,25 +109,9 @@ def evaluate_windows(
     guesses = classifier.classify(crops) if crops else []
     out = []
     for w, d, seg, boxes, start in staged:
-        cells = trim([Cell(b, g) for b, g in zip(boxes, guesses[start : start + len(boxes)])])
-        if len(cells) < 2:
-            continue
-        digits = resolve(cells)
-        fs = fractional_start(cells, seg, meter.fractional_digits if meter else None)
-        digits = [DigitRead(x.value, x.confidence, i >= fs, x.rolling, x.alternative) for i, x in enumerate(digits)]
-        q = w.quad
-        height = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
-        confs = np.array([x.confidence for x in digits])
-        unknown = sum(x.value == "?" for x in digits)
-        n = len(digits)
-        # the reading is usually the longest row of the largest, clearest digits on the face
-        score = float(np.mean(confs)) * min(n, 8) ** 0.5 * (1.0 - 0.5 * unknown / n) * height ** 0.5
-        if meter and meter.integer_digits is not None:
-            want = meter.integer_digits + (meter.fractional_digits or 0)
-            score *= 1.0 if n == want else 0.6
-        kind = "drum" if any(c.box.red for c in cells) or "light" in seg.notes[0] else "unknown"
-        tight = _tight_window(d, tuple(cells), kind, score, w.source)
-        out.append(Candidate(tight, d, seg, tuple(cells), tuple(digits), fs, score, height / 1.44))
+        c = _candidate(w, d, seg, [Cell(b, g) for b, g in zip(boxes, guesses[start : start + len(boxes)])], meter)
+        if c is not None:
+            out.append(c)
     out.sort(key=lambda c: -c.score)
     return out
 
