@@ -197,6 +197,11 @@ export function digitEditor(container, opts) {
     complete: () => inputs.every((x) => /^\d$/.test(x.value)),
     edited: () => inputs.some((x, i) => x.value !== boxes[i].original),
     setValue: (text) => spread(text, 0, true),
+    /** Back to the digits as read. */
+    reset() {
+      boxes.forEach((b, i) => setBox(i, b.original));
+      changed();
+    },
     focusFirstUnsure() {
       const i = boxes.findIndex((b, k) => b.unsure || !inputs[k].value);
       focusBox(i >= 0 ? i : 0);

@@ -72,12 +72,42 @@ export function explainReason(reason) {
   return { title: "Please check", text: reason, detail: null };
 }
 
-/** All the reasons found in a (possibly multi-sentence) review reason, without duplicates. */
+// Why a sent reading went to a reviewer (the submission's review_reason): said after the fact, so no
+// "retake the photo" advice — the customer has nothing left to do.
+const REVIEW_REASONS = [
+  {
+    test: /customer changed the read value|value was typed by the customer/i,
+    title: "You corrected the digits we read",
+    text: "A reviewer compares your value with the photo.",
+  },
+  {
+    test: /not read with confidence|could not be read/i,
+    title: "We were not sure of the photo",
+    text: "A reviewer reads the digits on it.",
+  },
+  {
+    test: /below the previous reading/i,
+    title: "Lower than your previous reading",
+    text: "Meters only count up, so a reviewer checks whether a digit was misread or the meter was replaced.",
+  },
+  {
+    test: /implausibly high/i,
+    title: "Much more than usual",
+    text: "A reviewer checks it before it is used for your bill.",
+  },
+  {
+    test: /before the previous reading's/i,
+    title: "Dated before your previous reading",
+    text: "A reviewer checks the date.",
+  },
+];
+
+/** All the reasons found in a (possibly multi-sentence) review reason of a submission, without duplicates. */
 export function explainReasons(reason) {
   if (!reason) return [];
   const out = [];
-  for (const r of KNOWN_REASONS) if (r.test.test(reason)) out.push({ title: r.title, text: r.text });
-  return out.length ? out : [{ title: "Please check", text: reason }];
+  for (const r of REVIEW_REASONS) if (r.test.test(reason)) out.push({ title: r.title, text: r.text });
+  return out.length ? out : [{ title: "To check", text: reason }];
 }
 
 const IMAGE_CODES = {

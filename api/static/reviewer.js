@@ -267,6 +267,15 @@ function approve() {
     notice($("#decide-notice"), { title: "Cannot approve", text: "Only readings in review can be approved; correct or reject it instead." }, "warn");
     return;
   }
+  if (state.editor && state.editor.edited()) {
+    // approving would drop the digits typed: say so rather than guess
+    notice(
+      $("#decide-notice"),
+      { title: "You changed digits", text: `Press C to save ${state.editor.partial()} as the corrected value, or Esc to undo your changes.` },
+      "warn",
+    );
+    return;
+  }
   decide("approve");
 }
 
@@ -326,6 +335,10 @@ function command(key, e) {
   else if (k === "k" || k === "p") move(-1);
   else if (k === "z") toggleZoom("photo");
   else if (k === "Escape") {
+    if ($("#reject-box").hidden && state.editor && state.editor.edited()) {
+      state.editor.reset();
+      notice($("#decide-notice"), null);
+    }
     closeReject();
     for (const f of $$("#images figure")) f.classList.remove("zoom");
   } else return false;
