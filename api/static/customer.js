@@ -13,6 +13,7 @@ const state = {
   register: null,
   draft: null,
   editor: null,
+  uploading: false,
   // one key per (draft or meter, payload): a retry of the same request reuses it, another request gets a new one
   keys: new Map(),
 };
@@ -85,6 +86,9 @@ function chooseMeter(id) {
   $("#whole-value").placeholder = `e.g. ${formatHint(state.meter)}`;
   resetDraft();
   notice($("#result-notice"), null);
+  // the photo inputs and the manual form stay disabled in the HTML until a meter is chosen
+  if (!state.uploading) busy(false);
+  $("#manual-submit").disabled = false;
   loadHistory();
 }
 
@@ -98,12 +102,14 @@ function resetDraft() {
 }
 
 function busy(flag) {
+  state.uploading = flag;
   for (const id of ["photo-camera", "photo-pick"]) $(`#${id}`).disabled = flag;
   $("#photo-buttons").classList.toggle("is-busy", flag);
 }
 
 async function sendPhoto(file) {
   if (!file || !state.meter) return;
+  const meter = state.meter;
   resetDraft();
   notice($("#result-notice"), null);
   const progress = $("#progress");
@@ -134,6 +140,7 @@ async function sendPhoto(file) {
       },
     });
     progress.hidden = true;
+    if (state.meter !== meter) return; // another meter was chosen meanwhile: this draft is not for it
     await showDraft(draft);
   } catch (err) {
     progress.hidden = true;

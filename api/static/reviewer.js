@@ -43,11 +43,16 @@ function showConf() {
   $("#f-conf-out").textContent = v >= 1 ? "any" : `≤ ${Math.round(v * 100)}%`;
 }
 
+let queueRequest = 0;
+
 async function loadQueue({ keep } = {}) {
+  const mine = ++queueRequest;
   let items;
   try {
     items = await api(`/api/review/queue?${filterQuery()}`);
+    if (mine !== queueRequest) return; // the filters changed meanwhile: a newer answer is on its way
   } catch (err) {
+    if (mine !== queueRequest) return;
     showError($("#review-notice"), err, "reviewer");
     $("#item").hidden = true;
     $("#queue").replaceChildren();
