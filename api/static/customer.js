@@ -4,7 +4,7 @@ import { api, currentUser, download, imageUrl, newKey, upload, HOME_OF_ROLE } fr
 import { consumptionChart } from "./chart.js";
 import { digitEditor, splitValue } from "./digits.js";
 import { explainReason, explainReasons, UNITS } from "./messages.js";
-import { $, badge, el, fmtDate, fmtNumber, header, notice, showError, todayIso } from "./ui.js";
+import { $, badge, el, fmtDate, fmtNumber, fmtShort, header, notice, showError, todayIso } from "./ui.js";
 
 const state = {
   user: null,
@@ -371,7 +371,12 @@ async function loadHistory() {
           el(
             "tr",
             { dataset: { submissionId: r.submission_id, status: r.status } },
-            el("td", {}, fmtDate(r.date), el("span", { class: "source" }, r.source === "photo" ? "photo" : "typed")),
+            el(
+              "td",
+              { class: "date", title: fmtDate(r.date) },
+              fmtShort(r.date),
+              el("span", { class: "source" }, `${r.date.slice(0, 4)} · ${r.source === "photo" ? "photo" : "typed"}`),
+            ),
             el("td", { class: "mono" }, r.value),
             el(
               "td",
