@@ -149,11 +149,12 @@ def test_customer_fixes_a_digit_confirms_sees_history_and_reviewer_approves(worl
     expect(desk.locator("#queue-count")).to_have_text("0 items")
     expect(item).to_be_hidden()
 
-    # back on the phone: approved, counted
+    # back on the phone: approved, counted; nothing wider than the phone
     page.reload()
     row = page.locator("#history-table tbody tr").first
     expect(row.locator(".badge")).to_have_text("Approved")
     expect(page.locator("#meter-summary")).to_contain_text("Last counted reading: 0003.27 kWh")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert not page.js_errors and not desk.js_errors, page.js_errors + desk.js_errors
 
 
@@ -316,3 +317,15 @@ def test_signed_out_pages_go_to_sign_in_and_back(world, phone):
     phone.wait_for_url(world.base_url + "/")
     phone.goto(world.base_url + "/customer")
     phone.wait_for_url(re.compile(r"/\?next=%2Fcustomer"))
+
+
+def test_operator_page_lists_and_creates(world, desk):
+    sign_in(desk, world.base_url, world.operator, landing="/operator")
+    expect(desk.locator("#accounts tbody")).to_contain_text("ACC-100")
+    expect(desk.locator("#meters tbody")).to_contain_text("E-4711")
+    expect(desk.locator("#users tbody")).to_contain_text("ada@example.org")
+    desk.fill("#acc-number", "ACC-200")
+    desk.fill("#acc-name", "Grace Hopper")
+    desk.click("#account-form button[type=submit]")
+    expect(desk.locator("#accounts tbody")).to_contain_text("Grace Hopper")
+    assert not desk.js_errors, desk.js_errors

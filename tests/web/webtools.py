@@ -30,12 +30,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _executable(path: str | None) -> bool:
+    return bool(path) and Path(path).is_file() and os.access(path, os.X_OK)
+
+
 def find_chromium() -> str | None:
-    """$MR_CHROMIUM, else a chromium on PATH, else Debian's /usr/bin/chromium; None when there is none."""
-    for candidate in (
-        os.environ.get("MR_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium",
-    ):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+    """$MR_CHROMIUM when set (None if it is not an executable: the tests skip), else a chromium on PATH,
+    else Debian's /usr/bin/chromium; None when there is none."""
+    explicit = os.environ.get("MR_CHROMIUM")
+    if explicit:
+        return explicit if _executable(explicit) else None
+    for candidate in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"):
+        if _executable(candidate):
             return candidate
     return None
 
