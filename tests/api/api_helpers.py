@@ -38,6 +38,36 @@ def noise_png(size=(400, 400)) -> bytes:
     return buf.getvalue()
 
 
+def png_bomb(width: int, height: int, bit_depth: int = 1, color_type: int = 0) -> bytes:
+    """A small PNG file whose header claims ``width`` x ``height`` pixels (a decompression bomb): valid
+    signature, IHDR and CRCs, a little compressed pixel data, IEND. Nothing this size is ever allocated here."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = 1 + (width * bit_depth * (3 if color_type == 2 else 1) + 7) // 8
+    idat = zlib.compress(b"\0" * row * 64, 9)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def jpeg_with_size(data: bytes, width: int, height: int) -> bytes:
+    """``data`` (a JPEG) with the frame header (SOF) rewritten to claim ``width`` x ``height``."""
+    out = bytearray(data)
+    i = 2
+    while i + 9 < len(out):
+        assert out[i] == 0xFF, "not a JPEG marker"
+        marker, length = out[i + 1], int.from_bytes(out[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            out[i + 5:i + 7] = height.to_bytes(2, "big")
+            out[i + 7:i + 9] = width.to_bytes(2, "big")
+            return bytes(out)
+        i += 2 + length
+    raise ValueError("no SOF marker")
+
+
 def png_bytes(size=(64, 32), color=(200, 30, 30)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, color).save(buf, "PNG")
@@ -123,5 +153,9 @@ def count_rows(app, model) -> int:
 
 
 def stored_files(settings: Settings) -> list:
-    root = settings.photos_path
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """Every file under the photos folder and the data folder (where nothing but photos is written)."""
+    found = []
+    for root in {settings.photos_path, settings.data_dir}:
+        if root.exists():
+            found += [p for p in root.rglob("*") if p.is_file() and not p.name.startswith("meterread.sqlite3")]
+    return sorted(set(found))

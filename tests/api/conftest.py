@@ -3,10 +3,11 @@ TEST_POSTGRES_URL is set, see scripts/postgres.sh)."""
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from api import Settings, create_app, store
 from api.deps import get_reader
@@ -14,6 +15,8 @@ from api.security import hash_password
 from api_helpers import PASSWORD, FakeReader, World, auth, make_meter, make_user
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+# `make test` sets this: a PostgreSQL case that cannot run is then an error, not a silent skip
+REQUIRE_POSTGRES = os.environ.get("METERREAD_REQUIRE_POSTGRES", "").lower() in ("1", "true", "yes")
 
 
 def _reset_postgres(url: str) -> None:
@@ -24,6 +27,36 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A database of this test run's own on the TEST_POSTGRES_URL server (dropped at the end), so that two
+    runs at once (two checkouts, two engineers) do not drop each other's tables; the named database itself
+    when the role may not create databases."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("METERREAD_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not (see scripts/postgres.sh)")
+        pytest.skip("TEST_POSTGRES_URL not set (see scripts/postgres.sh)")
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database or 'meterread'}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    created = False
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created = True
+    except Exception:  # no CREATEDB privilege: share the named database
+        pass
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False) if created else POSTGRES_URL
+    finally:
+        if created:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
 @pytest.fixture(
     params=[
         "sqlite",
@@ -31,7 +64,8 @@ def _reset_postgres(url: str) -> None:
             "postgres",
             marks=[
                 pytest.mark.postgres,
-                pytest.mark.skipif(not POSTGRES_URL, reason="TEST_POSTGRES_URL not set (see scripts/postgres.sh)"),
+                *([] if POSTGRES_URL or REQUIRE_POSTGRES else [
+                    pytest.mark.skip(reason="TEST_POSTGRES_URL not set (see scripts/postgres.sh)")]),
             ],
         ),
     ]
@@ -39,8 +73,9 @@ def _reset_postgres(url: str) -> None:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db' / 'meterread.sqlite3'}"
-    _reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    url = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
 
 
 @pytest.fixture

@@ -2,12 +2,34 @@
 history shows the consumption."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
+from pathlib import Path
 
-from api_helpers import auth, make_meter, make_user, meter_photo, upload, PASSWORD
+import pytest
+
+from api.readings import normalize_value
+from api_helpers import PASSWORD, auth, make_meter, make_user, stored_files, upload
 
 
-def test_full_flow_with_the_real_recognizer(client, operator):
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_images" / "meter_7_00000.jpg"  # water, 5+3 drums
+
+
+def _sample_label(name: str) -> str:
+    with open(SAMPLE.parent / "labels.csv", newline="") as fh:
+        return next(row["reading"] for row in csv.DictReader(fh) if row["file"] == name)
+
+
+def _one_digit_changed(value: str) -> str:
+    """``value`` with its last digit changed (up by one, or down from 9): a one-digit correction."""
+    i = max(k for k, ch in enumerate(value) if ch.isdigit())
+    d = int(value[i])
+    return value[:i] + str(d + 1 if d < 9 else d - 1) + value[i + 1:]
+
+
+def test_full_flow_with_the_real_recognizer(client, operator, settings):
+    """Issue 4's walk-through, over HTTP, with a sample photo read by the real recognizer."""
     # operator: account, meter, customer, reviewer
     r = client.post("/api/accounts", headers=operator, json={"number": "100-200", "name": "Ada Lovelace"})
     assert r.status_code == 201, r.text
@@ -22,49 +44,75 @@ def test_full_flow_with_the_real_recognizer(client, operator):
     assert [m["serial"] for m in meters] == ["WM-0042"]
     assert meters[0]["registers"][0]["name"] == "T1"
 
-    # a previous reading, typed by hand 30 days ago (plausible: accepted)
+    # a previous reading, typed by hand 30 days ago (the day the meter was fitted; plausible: accepted)
     d0 = date.today() - timedelta(days=30)
-    r = client.post(f"/api/meters/{meter_id}/readings", headers=customer, json={"value": "00412.100", "date": d0.isoformat()})
+    r = client.post(f"/api/meters/{meter_id}/readings", headers=customer, json={"value": "0", "date": d0.isoformat()})
     assert r.status_code == 201, r.text
-    assert r.json()["status"] == "accepted"
+    assert r.json()["status"] == "accepted" and r.json()["value"] == "00000.000"
 
-    # the customer uploads a photo: whatever the recognizer says, a draft comes back
-    r = upload(client, customer, meter_id, meter_photo("00414676"))
+    # the customer uploads a sample photo: a draft comes back, whatever the recognizer makes of it
+    photo = SAMPLE.read_bytes()
+    r = upload(client, customer, meter_id, photo, filename=SAMPLE.name)
     assert r.status_code == 201, r.text
     draft = r.json()
     assert draft["status"] in ("accepted", "needs_review", "rejected")
-    assert draft["register"] == "T1"
+    assert draft["register"] == "T1" and draft["meter_id"] == meter_id
     assert draft["photo_url"] == f"/api/drafts/{draft['id']}/photo"
     assert isinstance(draft["digits"], list)
-    assert client.get(draft["photo_url"], headers=customer).status_code == 200
+    assert all(0.0 <= d["confidence"] <= 1.0 for d in draft["digits"])
+    r = client.get(draft["photo_url"], headers=customer)
+    assert r.status_code == 200 and r.content == photo and r.headers["content-type"] == "image/jpeg"
+    for key in ("crop_url", "debug_url"):
+        if draft[key]:
+            r = client.get(draft[key], headers=customer)
+            assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content[:4] == b"\x89PNG"
     assert client.get(f"/api/drafts/{draft['id']}", headers=customer).json()["id"] == draft["id"]
+    assert len(stored_files(settings)) == 1 + bool(draft["crop_url"]) + bool(draft["debug_url"])
 
-    # ...corrects a digit (the value differs from what was read) and confirms
-    value = "00414.676" if draft["reading"] != "00414.676" else "00414.677"
+    # ...corrects one digit of what was read and confirms (when the recognizer read no whole value, the
+    # customer types the value on the meter instead)
+    read = draft["reading"]
+    whole = read is not None and "?" not in read and len(read) == 9 and read[5] == "."
+    if whole:
+        value = _one_digit_changed(read)
+        assert sum(a != b for a, b in zip(value, read)) == 1
+    else:
+        value = normalize_value(_sample_label(SAMPLE.name), integer_digits=5, fractional_digits=3)
     r = client.post(draft["confirm_url"], headers={**customer, "Idempotency-Key": "k-1"}, json={"value": value})
     assert r.status_code == 201, r.text
     sub = r.json()
     assert sub["status"] == "in_review"
-    assert sub["value"] == value and sub["read_value"] == draft["reading"]
+    assert sub["value"] == value and sub["read_value"] == read and sub["source"] == "photo"
+    if whole:
+        assert f"changed the read value {read} to {value}" in sub["review_reason"]
+    # a retry of the same confirm (same key) gives the same submission back
+    r = client.post(draft["confirm_url"], headers={**customer, "Idempotency-Key": "k-1"}, json={"value": value})
+    assert r.status_code == 200 and r.json()["id"] == sub["id"]
 
-    # the reviewer sees it in the queue and approves it
+    # the reviewer sees it in the queue (with the photo) and approves it
     queue = client.get("/api/review/queue", headers=reviewer).json()
     assert [q["id"] for q in queue] == [sub["id"]]
     assert queue[0]["meter_serial"] == "WM-0042" and queue[0]["photo_url"] == draft["photo_url"]
-    assert client.get(queue[0]["photo_url"], headers=reviewer).status_code == 200
+    assert queue[0]["value"] == value
+    assert client.get(queue[0]["photo_url"], headers=reviewer).content == photo
     r = client.post(f"/api/review/{sub['id']}/approve", headers=reviewer)
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "approved"
+    assert r.json()["status"] == "approved" and r.json()["value"] == value
     assert client.get("/api/review/queue", headers=reviewer).json() == []
 
-    # history: both readings, consumption since the previous one
+    # history: both readings, the consumption since the previous one
     hist = client.get(f"/api/meters/{meter_id}/history", headers=customer).json()
     rows = hist["registers"][0]["readings"]
-    assert [(x["value"], x["status"]) for x in rows] == [("00412.100", "accepted"), (value, "approved")]
+    assert [(x["value"], x["status"]) for x in rows] == [("00000.000", "accepted"), (value, "approved")]
     assert rows[0]["consumption"] is None
-    assert abs(rows[1]["consumption"] - (float(value) - 412.1)) < 1e-6
-    assert rows[1]["days"] == 30 and rows[1]["previous_value"] == "00412.100"
+    assert rows[1]["consumption"] == pytest.approx(float(value) - 0.0, abs=1e-9)
+    assert rows[1]["days"] == 30 and rows[1]["previous_value"] == "00000.000"
     assert rows[0]["photo_url"] is None and rows[1]["photo_url"] == draft["photo_url"]
+    # ...and in the CSV export
+    r = client.get(f"/api/meters/{meter_id}/history.csv", headers=customer)
+    csv_rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["value"], x["status"]) for x in csv_rows] == [("00000.000", "accepted"), (value, "approved")]
+    assert float(csv_rows[1]["consumption"]) == pytest.approx(float(value), abs=1e-6)
 
     # audit trail: submitted by the customer, approved by the reviewer
     audit = client.get(f"/api/submissions/{sub['id']}/audit", headers=customer).json()

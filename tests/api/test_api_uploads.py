@@ -6,7 +6,7 @@ from PIL import Image
 import io
 
 from api.models import Draft, Submission
-from api_helpers import count_rows, meter_photo, noise_png, stored_files, upload
+from api_helpers import count_rows, jpeg_with_size, meter_photo, noise_png, png_bomb, stored_files, upload
 
 
 def _gif() -> bytes:
@@ -24,6 +24,13 @@ BAD_UPLOADS = {
     "tiny image": (None, "meter.png", "image/png", 422),
     "too large (declared)": (None, "meter.png", "image/png", 413),
     "too large (just over)": (None, "meter.jpg", "image/jpeg", 413),
+    # below: never a 500, whatever the bytes
+    "zero bytes, no type": (b"", "photo", "application/octet-stream", 422),
+    "pdf as octet-stream": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 500, "scan.pdf", "application/octet-stream", 415),
+    "jpeg header, garbage body": (None, "meter.jpg", "image/jpeg", 422),
+    "png bomb 100000x100000": (None, "meter.png", "image/png", 413),
+    "png 64 megapixels": (None, "meter.png", "image/png", 413),
+    "jpeg claiming 65000x65000": (None, "meter.jpg", "image/jpeg", 413),
 }
 
 
@@ -40,6 +47,14 @@ def _payload(name: str, settings):
     elif name == "too large (declared)":
         data = noise_png((400, 400))
         assert len(data) > settings.max_upload_bytes + 64 * 1024
+    elif name == "jpeg header, garbage body":
+        data = meter_photo()[:600] + bytes(range(256)) * 20
+    elif name == "png bomb 100000x100000":
+        data = png_bomb(100_000, 100_000)
+    elif name == "png 64 megapixels":  # over the 50 MP limit, under Pillow's own bomb threshold
+        data = png_bomb(8000, 8000, bit_depth=8, color_type=2)
+    elif name == "jpeg claiming 65000x65000":
+        data = jpeg_with_size(meter_photo(), 65000, 65000)
     elif name == "too large (just over)":
         data = meter_photo() + b"\0" * (settings.max_upload_bytes - len(meter_photo()) + 10)
         assert len(data) == settings.max_upload_bytes + 10
@@ -49,8 +64,10 @@ def _payload(name: str, settings):
 @pytest.mark.parametrize("name", list(BAD_UPLOADS))
 def test_bad_upload_is_refused_and_nothing_stored(world, app, settings, fake_reader, name):
     data, filename, ctype, status = _payload(name, settings)
+    assert len(data) < 2_000_000
     r = upload(world.client, world.customer, world.meter, data, filename=filename, content_type=ctype)
     assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert isinstance(body["detail"], str) and len(body["detail"]) > 10
     assert stored_files(settings) == []
@@ -88,3 +105,44 @@ def test_webp_and_jpeg_accepted(world, fake_reader):
     for fmt, ctype in (("WEBP", "image/webp"), ("JPEG", "image/jpeg")):
         r = upload(world.client, world.customer, world.meter, meter_photo(fmt=fmt), content_type=ctype)
         assert r.status_code == 201, r.text
+
+
+def _odd_photos() -> dict:
+    import numpy as np
+
+    base = Image.open(io.BytesIO(meter_photo()))
+
+    def enc(im, fmt, **kw):
+        buf = io.BytesIO()
+        im.save(buf, fmt, **kw)
+        return buf.getvalue()
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees
+    animated = io.BytesIO()
+    base.save(animated, "WEBP", save_all=True, append_images=[base.rotate(10)])
+    return {
+        "cmyk jpeg": enc(base.convert("CMYK"), "JPEG"),
+        "grey jpeg": enc(base.convert("L"), "JPEG"),
+        "progressive jpeg with exif rotation": enc(base, "JPEG", progressive=True, exif=exif.tobytes()),
+        "16-bit png": enc(Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 256), "PNG"),
+        "palette png": enc(base.convert("P"), "PNG"),
+        "1-bit png": enc(base.convert("1"), "PNG"),
+        "rgba png": enc(base.convert("RGBA"), "PNG"),
+        "strip 3000x40": enc(base.resize((3000, 40)), "JPEG"),
+        "all black": enc(Image.new("RGB", (640, 480)), "JPEG"),
+        "animated webp": animated.getvalue(),
+    }
+
+
+def test_odd_but_valid_photos_get_a_draft_from_the_real_recognizer(world, settings):
+    """Unusual encodings go through the real recognizer: a draft (perhaps unread) or a 4xx, never a 500."""
+    for name, data in _odd_photos().items():
+        r = upload(world.client, world.customer, world.meter, data)
+        assert r.status_code == 201 or 400 <= r.status_code < 500, (name, r.status_code, r.text)
+        body = r.json()
+        if r.status_code == 201:
+            assert body["status"] in ("accepted", "needs_review", "rejected"), name
+            assert world.client.get(body["photo_url"], headers=world.customer).status_code == 200, name
+        else:
+            assert isinstance(body["detail"], str) and body["detail"], name
