@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-APT_RUN := tesseract-ocr tesseract-ocr-eng
+APT_RUN := python3-venv tesseract-ocr tesseract-ocr-eng
 APT_TEST := $(APT_RUN) chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -35,9 +35,13 @@ run: install
 	$(VENV)/bin/meterread demo
 	$(VENV)/bin/meterread serve --host $(HOST) --port $(PORT)
 
+# PostgreSQL must start: METERREAD_REQUIRE_POSTGRES turns its skipped cases into failures
 test: install-dev
-	eval "$$(bash scripts/postgres.sh | grep '^export')" && \
-	  MR_CHROMIUM=/usr/bin/chromium $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	@pg="$$(bash scripts/postgres.sh)" || { echo "make test: PostgreSQL did not start (scripts/postgres.sh)" >&2; exit 1; }; \
+	eval "$$(grep '^export ' <<<"$$pg")"; \
+	[ -n "$${TEST_POSTGRES_URL:-}" ] || { echo "make test: scripts/postgres.sh gave no TEST_POSTGRES_URL" >&2; exit 1; }; \
+	echo "TEST_POSTGRES_URL=$$TEST_POSTGRES_URL"; \
+	METERREAD_REQUIRE_POSTGRES=1 MR_CHROMIUM=/usr/bin/chromium $(PY) -m pytest -q -p no:cacheprovider
 
 eval: install
 	$(VENV)/bin/meterread eval ../shared/data/photos/labels.csv

@@ -30,14 +30,18 @@ find_bindir() {
 BINDIR="$(find_bindir || true)"
 if [ -z "$BINDIR" ]; then
     log "installing postgresql (apt-get)"
-    if [ "$(id -u)" != 0 ]; then log "need root to install postgresql"; exit 1; fi
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { log "need root (or sudo) to install postgresql"; exit 1; }
+        SUDO="sudo"
+    fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
+    $SUDO apt-get update -qq >&2
     # no auto-created cluster: we make our own under $DATA
-    mkdir -p /etc/postgresql-common/createcluster.d
-    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/99-meterread.conf
-    apt-get install -y -qq postgresql >&2
-    BINDIR="$(find_bindir)"
+    $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/99-meterread.conf >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends postgresql >&2
+    BINDIR="$(find_bindir)" || { log "postgresql installed but no initdb/pg_ctl found"; exit 1; }
 fi
 log "using $BINDIR"
 
