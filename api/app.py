@@ -47,9 +47,63 @@ def _install_error_handlers(app: FastAPI) -> None:
             parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
         return _error(422, "; ".join(parts) or "Invalid request.", errors=errors)
 
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception):
+        # a bug or an outage (disk full, database gone): JSON like every other error; the server logs the trace
+        return _error(500, "Something went wrong on the server; please try again later.", code="internal")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
-        return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
+        extra = {"code": exc.code} if getattr(exc, "code", None) else {}
+        return _error(exc.status_code, exc.detail, getattr(exc, "headers", None), **extra)
+
+
+def _too_large_detail(max_bytes: int) -> str:
+    return f"The file is larger than {max_bytes / 1e6:.1f} MB; please send a smaller photo."
+
+
+class UploadTooLarge(StarletteHTTPException):
+    code = "too_large"
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, _too_large_detail(max_bytes))
+
+
+class UploadLimit:
+    """ASGI middleware for photo uploads (``POST .../photos``): refuses (413) a body whose declared length
+    is over the limit before reading any of it, and stops reading one sent without a length (chunked) as
+    soon as it passes the limit, so an oversized upload is never spooled to disk whole. The route checks
+    the file's own size again."""
+
+    SLACK = 64 * 1024  # multipart boundaries and form fields around the file
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("/photos"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes + self.SLACK
+        length = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            response = _error(413, _too_large_detail(self.max_bytes), code="too_large")
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # raised inside the body parsing, which lets HTTP exceptions through: the app answers 413
+                    raise UploadTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,17 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]
         )
 
-    @app.middleware("http")
-    async def refuse_oversized_uploads(request: Request, call_next):
-        # refuse a photo by its declared length before the body is even read (the route checks again)
-        if request.method == "POST" and request.url.path.endswith("/photos"):
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
-                return _error(
-                    413, f"The file is larger than {settings.max_upload_bytes / 1e6:.1f} MB; please send a smaller photo.",
-                    code="too_large",
-                )
-        return await call_next(request)
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
 
     for router in API_ROUTERS:
         app.include_router(router)

@@ -21,6 +21,16 @@ def _session(settings: Settings):
     return engine, make_sessionmaker(engine)()
 
 
+def _shown(url: str) -> str:
+    """A database URL fit for printing: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: print nothing of it
+        return "(database URL)"
+
+
 class CommandError(SystemExit):
     def __init__(self, message: str):
         super().__init__(f"error: {message}")
@@ -150,7 +160,7 @@ def demo(*, settings: Settings | None = None, out=None) -> dict:
                 user.password_hash = hash_password(password, settings=settings)
             creds[role] = {"email": email, "password": password}
         session.commit()
-        print(f"Database: {settings.db_url}", file=out)
+        print(f"Database: {_shown(settings.db_url)}", file=out)
         print(f"Account {account.number} (id {account.id}), water meter {meter.serial} (id {meter.id}, 5+3 digits)", file=out)
         for role, c in creds.items():
             print(f"  {role:9s} {c['email']:26s} password: {c['password']}", file=out)
@@ -196,7 +206,7 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_init_db(args) -> int:
-    print(f"database ready: {init_db(settings=_settings_from(args))}")
+    print(f"database ready: {_shown(init_db(settings=_settings_from(args)))}")
     return 0
 
 

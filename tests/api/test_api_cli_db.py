@@ -126,3 +126,11 @@ def test_plausibility_rules():
     assert not check_plausibility("09000.000", previous="00400.000", previous_date=d0, reading_date=d1, **kw).ok
     assert not check_plausibility("09000.000", previous="00400.000", previous_date=None, reading_date=None, **kw).ok
     assert not check_plausibility("00500.000", previous="00400.000", previous_date=d1, reading_date=d0, **kw).ok
+
+
+def test_commands_do_not_print_the_database_password(tmp_path, capsys):
+    settings = Settings(data_dir=tmp_path, argon2_time_cost=1, argon2_memory_cost=8 * 1024)
+    assert cli._shown("postgresql+psycopg://mr:s3cret@db.example:5432/mr") == "postgresql+psycopg://mr:***@db.example:5432/mr"
+    cli.demo(settings=settings)
+    out = capsys.readouterr().out
+    assert "Database: sqlite:///" in out and "s3cret" not in out

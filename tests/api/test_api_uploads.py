@@ -146,3 +146,64 @@ def test_odd_but_valid_photos_get_a_draft_from_the_real_recognizer(world, settin
             assert world.client.get(body["photo_url"], headers=world.customer).status_code == 200, name
         else:
             assert isinstance(body["detail"], str) and body["detail"], name
+
+
+def test_upload_without_length_stops_being_read_at_the_limit(world, app, settings):
+    """A chunked upload (no Content-Length) is cut off once past the limit: 413, nothing spooled whole."""
+    import asyncio
+    import json
+
+    chunk = 64 * 1024
+    head = (b'--XX\r\nContent-Disposition: form-data; name="file"; filename="m.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n" + meter_photo())
+    state = {"sent": 0, "messages": []}
+
+    async def receive():
+        if state["sent"] == 0:
+            body = head
+        elif state["sent"] > 100 * settings.max_upload_bytes:
+            return {"type": "http.request", "body": b"\r\n--XX--\r\n", "more_body": False}
+        else:
+            body = b"\0" * chunk
+        state["sent"] += len(body)
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    async def send(message):
+        state["messages"].append(message)
+
+    token = world.customer["Authorization"].encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": f"/api/meters/{world.meter}/photos", "raw_path": f"/api/meters/{world.meter}/photos".encode(),
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"authorization", token),
+                    (b"content-type", b"multipart/form-data; boundary=XX"), (b"transfer-encoding", b"chunked")],
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in state["messages"] if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in state["messages"] if m["type"] == "http.response.body")
+    assert start["status"] == 413, body
+    assert json.loads(body)["code"] == "too_large"
+    assert state["sent"] < settings.max_upload_bytes + 64 * 1024 + 2 * chunk + len(head)
+    assert stored_files(settings) == [] and count_rows(app, Draft) == 0
+
+
+def test_storage_failure_is_a_json_500_and_leaves_no_draft(world, app, settings, fake_reader):
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_photo_store
+
+    class FullDisk:
+        def put(self, data, ext):
+            raise OSError(28, "No space left on device")
+
+    app.dependency_overrides[get_photo_store] = lambda: FullDisk()
+    try:
+        c = TestClient(app, raise_server_exceptions=False)
+        r = upload(c, world.customer, world.meter)
+    finally:
+        app.dependency_overrides.pop(get_photo_store, None)
+    assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+    assert r.json() == {"detail": "Something went wrong on the server; please try again later.", "code": "internal"}
+    assert count_rows(app, Draft) == 0
