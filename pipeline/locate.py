@@ -45,26 +45,24 @@ def _odd(v: float) -> int:
 
 
 def _digit_blobs(ink: np.ndarray, short: int, cfg: LocateConfig) -> list[Blob]:
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
     lo, hi = cfg.min_digit_frac * short, cfg.max_digit_frac * short
-    out = []
-    for x, y, w, h, area in stats[1:]:
-        if not (lo <= h <= hi):
-            continue
-        aspect = w / h
-        if aspect < 0.08 or aspect > 1.1:
-            continue
-        fill = area / float(w * h)
-        if fill < 0.12 or fill > 0.95:
-            continue
-        out.append(Blob(int(x), int(y), int(w), int(h)))
-    return out
+    aspect = w / np.maximum(h, 1)
+    fill = area / np.maximum(w * h, 1).astype(np.float64)
+    keep = (h >= lo) & (h <= hi) & (aspect >= 0.08) & (aspect <= 1.1) & (fill >= 0.12) & (fill <= 0.95)
+    return [Blob(int(a), int(b), int(c), int(d)) for a, b, c, d in zip(x[keep], y[keep], w[keep], h[keep])]
 
 
-def _rows(blobs: list[Blob], min_len: int) -> list[list[Blob]]:
-    """Chain blobs left to right: similar height, aligned centres, a gap under about one digit height."""
+def _rows(blobs: list[Blob], min_len: int, max_tilt: float = 1.0) -> list[list[Blob]]:
+    """Chain blobs left to right: similar height, a gap under about one digit height, centres on a line.
+
+    The line may tilt (a phone held at an angle, a counter set into a round face) up to ``max_tilt``
+    (rise over run), but each link must keep the direction of the link before it.
+    """
     blobs = sorted(blobs, key=lambda b: b.x)
     nxt: dict[int, int] = {}
+    slope_in: dict[int, float] = {}
     taken: set[int] = set()
     for i, a in enumerate(blobs):
         best, best_gap = None, None
@@ -76,13 +74,24 @@ def _rows(blobs: list[Blob], min_len: int) -> list[list[Blob]]:
                 break
             if gap < -0.25 * hmax or j in taken:
                 continue
-            if abs(a.h - b.h) > 0.3 * hmax or abs(a.cy - b.cy) > 0.3 * hmax:
+            if abs(a.h - b.h) > 0.3 * hmax:
+                continue
+            dx = max(b.cx - a.cx, 1e-3)
+            slope = (b.cy - a.cy) / dx
+            if abs(slope) > max_tilt:
+                continue
+            expected = slope_in.get(i, 0.0) if i in slope_in else None
+            if expected is None:
+                if abs(b.cy - a.cy) > 0.3 * hmax + max_tilt * dx:
+                    continue
+            elif abs((b.cy - a.cy) - expected * dx) > 0.25 * hmax:
                 continue
             if best_gap is None or gap < best_gap:
                 best, best_gap = j, gap
         if best is not None:
             nxt[i] = best
             taken.add(best)
+            slope_in[best] = (blobs[best].cy - a.cy) / max(blobs[best].cx - a.cx, 1e-3)
     rows = []
     starts = [i for i in range(len(blobs)) if i not in taken]
     for s in starts:

@@ -273,3 +273,48 @@ def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig =
     boxes = [DigitBox(bx0, by0, bx1, by1, red=is_red(window_bgr, bx0, by0, bx1, by1, cfg)) for bx0, bx1 in spans]
     point = _decimal_point(masks[pol], boxes)
     return Segmentation(boxes=tuple(boxes), point_after=point, notes=(f"polarity={pol}", f"pitch={pitch:.1f}"))
+
+
+def find_point(window_bgr: np.ndarray, centres: list[float]) -> int | None:
+    """Index of the digit a decimal point follows, given the digits' centres along a deskewed strip.
+
+    The point is a small, solid blob of the digits' own ink at their baseline, between two digit centres;
+    a seven-segment digit's own bars are longer than it in one direction, so they do not pass for one.
+    """
+    if len(centres) < 2:
+        return None
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(cv2.cvtColor(window_bgr, cv2.COLOR_BGR2GRAY))
+    x_lo, x_hi = int(max(0, centres[0])), int(min(gray.shape[1], centres[-1] + 1))
+    # the digits' polarity: the ink is the minority, on the far side of the background's median
+    H = gray.shape[0]
+    p10, med, p90 = np.percentile(gray[int(0.25 * H) : int(0.75 * H), x_lo:x_hi], (10, 50, 90))
+    op = cv2.MORPH_BLACKHAT if med - p10 > p90 - med else cv2.MORPH_TOPHAT
+    hat = cv2.morphologyEx(gray, op, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(H / 4), _odd(H / 4))))
+    t, _ = cv2.threshold(hat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # no closing here: it would glue the point to the digit beside it
+    _, ink = cv2.threshold(hat, max(t, 14), 255, cv2.THRESH_BINARY)
+    rows = (ink[:, x_lo:x_hi] > 0).sum(axis=1).astype(np.float32)
+    if rows.max() <= 0:
+        return None
+    band = _longest_run(rows > 0.1 * rows.max())
+    if band is None:
+        return None
+    y0, y1 = band
+    dig_h = float(y1 - y0)
+    if dig_h < 0.3 * gray.shape[0]:
+        return None
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    best = None
+    for x, y, w, h, area in stats[1:]:
+        if not (0.04 * dig_h <= w <= 0.25 * dig_h and 0.04 * dig_h <= h <= 0.25 * dig_h):
+            continue
+        if area < 0.5 * w * h or abs((y + h) - y1) > 0.15 * dig_h:
+            continue
+        cx = x + w / 2
+        for i in range(len(centres) - 1):
+            a, b = centres[i], centres[i + 1]
+            # between the two digits' middles (an italic digit's foot leans left, towards its point)
+            if a + 0.15 * (b - a) <= cx <= b - 0.1 * (b - a):
+                if best is None or area > best[1]:
+                    best = (i, area)
+    return None if best is None else best[0]

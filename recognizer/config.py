@@ -29,3 +29,6 @@ class RecognizerConfig:
     # consumption per day above which a reading is implausible (m3, kWh): a household's generous upper bound
     max_per_day: float = 200.0
     max_consumption_no_dates: float = 5000.0
+    # red-pointer dials carry the fraction of many water meters: read them where no red drum or point was
+    read_dials: bool = False  # off by default: see pipeline/dials.py for how far it is
+    min_dial_confidence: float = 0.5

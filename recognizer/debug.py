@@ -31,8 +31,7 @@ def debug_png(decoded: DecodedImage, proposals, chosen, result) -> bytes:
     for k, c in enumerate(chosen):
         cv2.polylines(img, [(c.window.quad * s).astype(np.int32)], True, (0, 200, 0), 2 * lw)
         digits = result.registers[k].digits if k < len(result.registers) else c.digits
-        for cell, d in zip(c.cells, digits):
-            b = cell.box
+        for b, d in zip(c.boxes, digits):
             pts = to_original(c.deskewed, np.array([[b.x0, b.y0], [b.x1, b.y0], [b.x1, b.y1], [b.x0, b.y1]], np.float32)) * s
             colour = (0, 0, 255) if d.fractional else (255, 128, 0)
             cv2.polylines(img, [pts.astype(np.int32)], True, colour, lw)

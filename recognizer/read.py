@@ -8,110 +8,149 @@ from datetime import date
 import numpy as np
 
 from pipeline.decode import decode
+from pipeline.dials import DialReading, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
 from pipeline.locate import LocateConfig, propose_windows
 from pipeline.quality import assess_quality
-from pipeline.segment import segment
-from pipeline.types import DecodedImage, Deskewed, Segmentation, Window
+from pipeline.segment import find_point, is_red
+from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
 
 from . import plausibility
-from .assemble import Cell, fractional_start, resolve, trim
-from .classifier import DigitClassifier, default_classifier
 from .config import MeterSpec, RecognizerConfig
+from .reader import LineRead, default_reader
 from .result import DigitRead, ReadResult, Register
 
-STRIP_HEIGHT = 80  # deskewed strips are this tall: digits 25 to 75 px, enough for the classifier's 32
+STRIP_HEIGHT = 48  # deskewed strips are this tall; the line reader scales them to 32 rows
+ROW_GROW = 0.7  # a digit-row proposal is widened by this many of its heights on each side: end digits it missed
+LENGTH_PRIOR = {2: 0.25, 3: 0.55, 4: 0.85, 5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
+POINT_FOUND_CONFIDENCE = 0.9  # a point found by shape, not by the reader: worth a second look more often
+RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 
 
 @dataclass(frozen=True)
 class Candidate:
     window: Window  # tight quad around the digits, original pixels
     deskewed: Deskewed
-    seg: Segmentation
-    cells: tuple[Cell, ...]
+    boxes: tuple[DigitBox, ...]  # one per digit, in deskewed pixels
     digits: tuple[DigitRead, ...]
     frac_start: int
     score: float
     digit_height: float  # original pixels
+    point_confidence: float = 1.0  # of the decimal point / fraction boundary, when one was read
 
     @property
     def reading(self) -> str:
-        s = "".join(d.value for d in self.digits[: self.frac_start])
-        if self.frac_start < len(self.digits):
-            s += "." + "".join(d.value for d in self.digits[self.frac_start :])
-        return s
+        return _reading(list(self.digits), self.frac_start)
 
     @property
     def confidence(self) -> float:
-        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+        conf = float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+        return conf * self.point_confidence
 
 
-def _crop(img: np.ndarray, b) -> np.ndarray:
-    H, W = img.shape[:2]
-    return img[max(0, b.y0) : min(H, b.y1), max(0, b.x0) : min(W, b.x1)]
-
-
-def _tight_window(d: Deskewed, cells: tuple[Cell, ...], kind: str, score: float, source: str) -> Window:
-    x0 = min(c.box.x0 for c in cells)
-    x1 = max(c.box.x1 for c in cells)
-    y0 = min(c.box.y0 for c in cells)
-    y1 = max(c.box.y1 for c in cells)
+def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: float, source: str) -> Window:
+    x0 = min(b.x0 for b in boxes)
+    x1 = max(b.x1 for b in boxes)
+    y0 = min(b.y0 for b in boxes)
+    y1 = max(b.y1 for b in boxes)
     quad = to_original(d, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32))
     return Window(quad=quad.astype(np.float32), kind=kind, score=score, source=source)
 
 
-def _candidate(w: Window, d: Deskewed, seg: Segmentation, cells: list[Cell], meter: MeterSpec | None) -> Candidate | None:
-    """Score one row of classified cells as the meter's reading."""
-    cells = trim(cells)
-    if len(cells) < 2:
+def _wheel_neighbours(a: str, b: str | None) -> bool:
+    return b is not None and a.isdigit() and b.isdigit() and (int(a) - int(b)) % 10 in (1, 9)
+
+
+def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec | None) -> Candidate | None:
+    """Turn one strip's line read into a scored candidate reading."""
+    chars = list(line.chars)
+    while chars and chars[0].char == ".":
+        chars.pop(0)
+    while chars and chars[-1].char == ".":
+        chars.pop()
+    digits_c = [c for c in chars if c.char != "."]
+    n = len(digits_c)
+    if n < 2:
         return None
-    digits = resolve(cells)
-    fs = fractional_start(cells, seg, meter.fractional_digits if meter else None)
-    digits = [DigitRead(x.value, x.confidence, i >= fs, x.rolling, x.alternative) for i, x in enumerate(digits)]
+    H, W = d.image.shape[:2]
+    half = 0.3 * H  # CTC spans are a few frames wide: a digit's cell reaches about this far around its centre
+    boxes = []
+    for c in digits_c:
+        cx = (c.x0 + c.x1) / 2
+        x0, x1 = int(max(0, min(c.x0, cx - half))), int(min(W, max(c.x1, cx + half)))
+        boxes.append(DigitBox(x0, int(0.1 * H), x1, int(0.9 * H), red=is_red(d.image, x0, int(0.2 * H), x1, int(0.8 * H))))
+    # the fraction: a point the reader saw, else red drums at the right end, else the meter's spec
+    points = [i for i, c in enumerate(chars) if c.char == "."]
+    point_conf = 1.0
+    fs = n
+    if points:
+        fs = sum(1 for c in chars[: points[0]] if c.char != ".")
+        point_conf = float(np.prod([chars[i].confidence for i in points]))
+        if len(points) > 1:
+            point_conf *= 0.5  # two points: at most one is real
+    else:
+        k = n
+        while k > 0 and boxes[k - 1].red:
+            k -= 1
+        if 0 < k < n and n - k <= 4:
+            fs = k
+        else:
+            # a point the reader did not emit: small LCD points are easy to miss
+            after = find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c])
+            if after is not None and after < n - 1:
+                fs = after + 1
+                point_conf = POINT_FOUND_CONFIDENCE
+    if meter is not None and meter.fractional_digits is not None:
+        fs = max(0, n - meter.fractional_digits)
+    digits = []
+    for i, c in enumerate(digits_c):
+        rolling = _wheel_neighbours(c.char, c.alternative) and c.alternative_p > 0.3
+        value, alt = c.char, c.alternative if rolling else None
+        if rolling:
+            lower = value if (int(alt) - int(value)) % 10 == 1 else alt
+            upper = str((int(lower) + 1) % 10)
+            if i + 1 < n:
+                # a drum between d and d+1 has reached d+1 only once its right neighbour has wrapped past 0
+                value = upper if int(digits_c[i + 1].char) <= 4 else lower
+            else:
+                value = lower  # the last drum turns all the time: it shows the digit it is leaving
+            alt = upper if value == lower else lower
+        digits.append(DigitRead(value, c.confidence, i >= fs, rolling, alt))
     q = w.quad
     quad_h = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
-    digit_h = float(np.median([c.box.y1 - c.box.y0 for c in cells])) / d.image.shape[0] * quad_h
-    confs = np.array([x.confidence for x in digits])
-    unknown = sum(x.value == "?" for x in digits)
-    n = len(digits)
-    # the reading is usually the longest row of the largest, clearest digits on the face
-    score = float(np.mean(confs)) * min(n, 8) ** 0.5 * (1.0 - 0.5 * unknown / n) * digit_h**0.5
-    if meter and meter.integer_digits is not None:
+    digit_h = quad_h / (1.44 if w.source.startswith(("dark", "light")) else 1.3)
+    mean_conf = float(np.mean([x.confidence for x in digits]))
+    # the reading is usually the longest row of the largest, clearest digits on the face: 4 to 8 of them,
+    # often with red fractional drums; 2 or 3 sure digits are more often a rating or a model number
+    score = mean_conf**2 * LENGTH_PRIOR.get(n, 0.8) * digit_h**0.5
+    if any(b.red for b in boxes[1:]) and not boxes[0].red:
+        score *= 1.2
+    if meter is not None and meter.integer_digits is not None:
         want = meter.integer_digits + (meter.fractional_digits or 0)
         score *= 1.0 if n == want else 0.6
-    kind = "drum" if any(c.box.red for c in cells) or "light" in seg.notes[0] else "unknown"
-    tight = _tight_window(d, tuple(cells), kind, score, w.source)
-    return Candidate(tight, d, seg, tuple(cells), tuple(digits), fs, score, digit_h)
+    kind = "drum" if any(b.red for b in boxes) else "unknown"
+    tight = _tight_window(d, tuple(boxes), kind, score, w.source)
+    return Candidate(tight, d, tuple(boxes), tuple(digits), fs, score, digit_h, point_conf)
 
 
-def _polarity(seg: Segmentation) -> str:
-    return "light" if "polarity=light" in seg.notes else "dark"
+def strips_for(decoded: DecodedImage, windows: list[Window]) -> list[Deskewed]:
+    """Each proposal widened (rows may have missed end digits) and deskewed to a strip."""
+    out = []
+    for w in windows:
+        grow = RECT_GROW if w.source.startswith("rect") else ROW_GROW
+        vgrow = 0.06 if w.source.startswith("rect") else 0.2
+        wide = Window(expand_quad(w.quad, grow, grow, vgrow, vgrow), w.kind, w.score, w.source)
+        out.append(deskew(decoded, wide, STRIP_HEIGHT))
+    return out
 
 
 def evaluate_windows(
-    decoded: DecodedImage, windows: list[Window], classifier: DigitClassifier, meter: MeterSpec | None
+    decoded: DecodedImage, windows: list[Window], reader, meter: MeterSpec | None
 ) -> list[Candidate]:
-    """Deskew and segment every proposed window, classify all their cells in one model call, and score."""
-    staged = []
-    crops: list[np.ndarray] = []
-    for w in windows:
-        # room on both sides so segmentation can recover end digits the proposal missed
-        grow = 0.05 if w.source.startswith("rect") else 0.9
-        wide = Window(expand_quad(w.quad, grow, grow), w.kind, w.score, w.source)
-        d = deskew(decoded, wide, STRIP_HEIGHT)
-        for polarity in ("dark", "light"):
-            seg = segment(d.image, polarity)
-            boxes = [b for b in seg.boxes if b.x1 > 0 and b.x0 < d.image.shape[1]]
-            if len(boxes) < 2:
-                continue
-            staged.append((w, d, seg, boxes, len(crops)))
-            crops.extend(_crop(d.image, b) for b in boxes)
-    guesses = classifier.classify(crops) if crops else []
-    out = []
-    for w, d, seg, boxes, start in staged:
-        c = _candidate(w, d, seg, [Cell(b, g) for b, g in zip(boxes, guesses[start : start + len(boxes)])], meter)
-        if c is not None:
-            out.append(c)
+    """Deskew every proposed window, read all the strips in one model call, and score them."""
+    strips = strips_for(decoded, windows)
+    lines = reader.read([d.image for d in strips]) if strips else []
+    out = [c for w, d, line in zip(windows, strips, lines) if (c := candidate_from_line(w, d, line, meter)) is not None]
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -144,6 +183,15 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     return chosen
 
 
+def engine_reader(config: RecognizerConfig):
+    """The line reader of the configured engine ("auto" reads with the CNN and asks Tesseract when unsure)."""
+    if config.engine == "tesseract":
+        from .tesseract_engine import TesseractLineReader
+
+        return TesseractLineReader()
+    return default_reader()
+
+
 def read_photo(
     source,
     *,
@@ -153,11 +201,11 @@ def read_photo(
     meter: MeterSpec | None = None,
     config: RecognizerConfig | None = None,
     with_images: bool = False,
-    classifier: DigitClassifier | None = None,
+    reader=None,
 ) -> ReadResult:
     """Read one photo (bytes or path). Raises ImageError for what is not a readable photo."""
     config = config or RecognizerConfig()
-    classifier = classifier or default_classifier()
+    reader = reader or engine_reader(config)
     t0 = time.perf_counter()
     stages: dict[str, float] = {}
 
@@ -172,9 +220,9 @@ def read_photo(
     # Propose digit rows on a small copy
     proposals = propose_windows(decoded, LocateConfig())
     t = lap("locate", t)
-    # Deskew, segment and classify every proposal; the best-scoring row is the reading
-    cands = evaluate_windows(decoded, proposals, classifier, meter)
-    t = lap("classify", t)
+    # Deskew every proposal and read it as a line; the best-scoring row is the reading
+    cands = evaluate_windows(decoded, proposals, reader, meter)
+    t = lap("read", t)
     chosen = pick_registers(cands)
     window_px = chosen[0].window.quad * decoded.scale if chosen else None
     quality = assess_quality(decoded.image, window_px)
@@ -191,13 +239,25 @@ def read_photo(
         )
         return _with_images(result, decoded, proposals, [], with_images)
 
+    dial_read = None
+    if config.read_dials and chosen[0].frac_start == len(chosen[0].digits):
+        # no red drums, no point: the fraction may be on red-pointer dials
+        dial_read = order_dials(find_dials(decoded, chosen[0].window.quad))
+        if dial_read is not None and (len(dial_read.dials) < 3 or dial_read.confidence < config.min_dial_confidence):
+            dial_read = None
+    t = lap("dials", t)
+
     registers = []
     for c in chosen:
         digits = list(c.digits)
+        if c is chosen[0] and dial_read is not None:
+            digits = _with_dials(digits, dial_read)
         if c is chosen[0]:
             digits = plausibility.choose_rolling(digits, c.frac_start, previous)
         reading = _reading(digits, c.frac_start)
-        conf = float(np.prod([d.confidence for d in digits]))
+        conf = float(np.prod([d.confidence for d in digits])) * c.point_confidence
+        if config.engine == "auto" and conf < config.accept_threshold:
+            conf = _second_opinion(c, digits, conf)
         registers.append(Register(reading, conf, tuple(digits), tuple(map(tuple, c.window.quad.tolist())), c.window.kind))
     main = registers[0]
     plaus = plausibility.check(
@@ -212,6 +272,33 @@ def read_photo(
         engine=config.engine, stages_ms=stages,
     )
     return _with_images(result, decoded, proposals, chosen, with_images)
+
+
+def _with_dials(digits: list[DigitRead], dials: DialReading) -> list[DigitRead]:
+    """Drum digits, then one fractional digit per dial. The x0.1 dial also settles a rolling last drum:
+    past half a turn the drum is leaving its digit, before that it has just arrived."""
+    out = list(digits)
+    last = out[-1]
+    if last.rolling and last.alternative is not None:
+        a, b = last.value, last.alternative
+        lower = a if (int(b) - int(a)) % 10 == 1 else b
+        upper = str((int(lower) + 1) % 10)
+        value = lower if dials.first >= 5 else upper
+        out[-1] = DigitRead(value, last.confidence, False, True, upper if value == lower else lower)
+    per = dials.confidence ** (1 / len(dials.dials))
+    return out + [DigitRead(ch, per, True) for ch in dials.digits]
+
+
+def _second_opinion(c: Candidate, digits: list[DigitRead], conf: float) -> float:
+    """Tesseract reads the chosen strip too; where it reads the very same digits, the doubt shrinks."""
+    from .tesseract_engine import TesseractLineReader, available
+
+    if not available():
+        return conf
+    other = TesseractLineReader().read([c.deskewed.image])[0]
+    if other.text and other.text == "".join(d.value for d in digits):
+        return 1.0 - (1.0 - conf) * (1.0 - other.confidence)
+    return conf
 
 
 def _reading(digits: list[DigitRead], frac_start: int) -> str:

@@ -43,3 +43,22 @@ def read_strip(strip_bgr: np.ndarray, dark_digits: bool = True, timeout: float =
     text = "".join(ch for ch in text if ch.isdigit())
     conf = min((c for _, c in words), default=0.0) / 100.0
     return TesseractRead(text, conf if text else 0.0)
+
+
+class TesseractLineReader:
+    """Tesseract behind the line reader's interface: each strip read in both polarities, the surer kept.
+
+    Tesseract gives no character positions here, so the digits are spread evenly over the strip.
+    """
+
+    def read(self, strips: list[np.ndarray]):
+        from .reader import CharRead, LineRead
+
+        out = []
+        for strip in strips:
+            best = max((read_strip(strip, dark) for dark in (True, False)), key=lambda r: (r.confidence, len(r.text)))
+            w = strip.shape[1]
+            n = max(1, len(best.text))
+            chars = tuple(CharRead(ch, best.confidence ** (1 / n), i * w / n, (i + 1) * w / n) for i, ch in enumerate(best.text))
+            out.append(LineRead(best.text, chars, best.confidence))
+        return out

@@ -1,0 +1,198 @@
+"""Line reader: a small CRNN (convolutions, a bidirectional LSTM, CTC) that reads a whole digit window.
+
+Reading the window as one line, instead of cutting it into digits first, spares the pipeline the
+hardest part of segmentation: seven-segment digits are made of separate strokes, drums touch their
+frame, blank LCD positions show faint "ghost" segments. The model emits digits and ``.`` (a decimal
+point, or the start of the red fractional drums); CTC gives each emitted character a confidence and a
+position along the strip, so the rest of the pipeline still sees digits with boxes.
+
+Input contract (:func:`to_canvas`, :func:`preprocess`; the training scripts import these):
+
+1. BGR (or gray) strip of any size; resized to height ``INPUT_H`` keeping its aspect ratio, then
+   placed left-aligned on an ``INPUT_W`` wide canvas padded with the strip's mean colour (a strip
+   wider than that is squeezed to ``INPUT_W``);
+2. float32 ``(x - mean) / max(std, 8)`` over the whole canvas, clipped to [-4, 4]; layout NCHW
+   ``(N, 3, INPUT_H, INPUT_W)``.
+
+Output: logits ``(N, T, len(ALPHABET) + 1)``, class 0 the CTC blank, class ``i + 1`` ``ALPHABET[i]``;
+frame ``t`` covers canvas columns around ``(t + 0.5) * INPUT_W / T``.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ALPHABET = "0123456789."
+INPUT_H = 32
+INPUT_W = 256
+STD_FLOOR = 8.0
+CLIP = 4.0
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "reader.onnx"
+
+
+def _fit(strip: np.ndarray) -> tuple[np.ndarray, float]:
+    """The strip at INPUT_H rows, at most INPUT_W columns; and its horizontal scale."""
+    a = np.asarray(strip)
+    if a.ndim == 2:
+        a = cv2.cvtColor(a, cv2.COLOR_GRAY2BGR)
+    elif a.shape[2] == 4:
+        a = cv2.cvtColor(a, cv2.COLOR_BGRA2BGR)
+    h, w = a.shape[:2]
+    if h < 1 or w < 1:
+        raise ValueError("empty strip")
+    nw = max(1, min(INPUT_W, int(round(w * INPUT_H / h))))
+    interp = cv2.INTER_AREA if h > INPUT_H else cv2.INTER_LINEAR
+    return cv2.resize(a, (nw, INPUT_H), interpolation=interp), nw / w
+
+
+def to_canvas(strip: np.ndarray) -> np.ndarray:
+    """uint8 (3, INPUT_H, INPUT_W) canvas of a strip (step 1 of the contract)."""
+    return _canvas(strip)[0]
+
+
+def _canvas(strip: np.ndarray) -> tuple[np.ndarray, float]:
+    fitted, sx = _fit(strip)
+    canvas = np.empty((INPUT_H, INPUT_W, 3), np.uint8)
+    canvas[:] = fitted.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    canvas[:, : fitted.shape[1]] = fitted
+    return canvas.transpose(2, 0, 1).copy(), sx
+
+
+def preprocess(canvas: np.ndarray) -> np.ndarray:
+    """uint8 (..., 3, H, W) canvases -> normalised float32 (step 2 of the contract)."""
+    x = canvas.astype(np.float32)
+    axes = tuple(range(x.ndim - 3, x.ndim))
+    m = x.mean(axis=axes, keepdims=True)
+    s = np.maximum(x.std(axis=axes, keepdims=True), STD_FLOOR)
+    return np.clip((x - m) / s, -CLIP, CLIP).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class CharRead:
+    char: str  # a digit or "."
+    confidence: float  # 0..1
+    x0: float  # span along the strip, in the strip's own pixels
+    x1: float
+    alternative: str | None = None  # the runner-up character at its peak frame
+    alternative_p: float = 0.0
+
+
+@dataclass(frozen=True)
+class LineRead:
+    text: str
+    chars: tuple[CharRead, ...]
+    confidence: float  # product of the characters' confidences, lowered by doubtful gaps
+
+    @property
+    def digits(self) -> tuple[CharRead, ...]:
+        return tuple(c for c in self.chars if c.char != ".")
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def decode_ctc(probs: np.ndarray, sx: float) -> LineRead:
+    """Greedy CTC decoding of one (T, C) probability matrix; ``sx`` maps strip pixels to canvas pixels."""
+    T = probs.shape[0]
+    step = INPUT_W / T
+    best = probs.argmax(axis=1)
+    chars: list[CharRead] = []
+    gap_penalty = 1.0
+    t = 0
+    while t < T:
+        k = int(best[t])
+        if k == 0:
+            # a blank frame where some character nearly won may hide a digit the reading lacks
+            p_char = 1.0 - float(probs[t, 0])
+            if p_char > 0.3:
+                gap_penalty *= 1.0 - p_char + 0.3
+            t += 1
+            continue
+        u = t
+        while u + 1 < T and best[u + 1] == k:
+            u += 1
+        run = probs[t : u + 1]
+        peak = t + int(run[:, k].argmax())
+        conf = float(run[:, k].max())
+        row = probs[peak].copy()
+        row[0] = 0.0
+        row[k] = 0.0
+        alt = int(row.argmax())
+        chars.append(CharRead(ALPHABET[k - 1], conf, t * step / sx, (u + 1) * step / sx,
+                              ALPHABET[alt - 1] if alt > 0 else None, float(row[alt])))
+        t = u + 1
+    text = "".join(c.char for c in chars)
+    conf = float(np.prod([c.confidence for c in chars])) * gap_penalty if chars else 0.0
+    return LineRead(text, tuple(chars), conf)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class LineReader:
+    """Loads ``models/reader.onnx`` on first use; reads batches of strips in one model call."""
+
+    def __init__(self, model_path: str | Path | None = None, threads: int = 1):
+        self.model_path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+        self.threads = int(threads)
+        self._session = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    import onnxruntime as ort
+
+                    if not self.model_path.is_file():
+                        raise FileNotFoundError(f"reader model not found: {self.model_path}")
+                    so = ort.SessionOptions()
+                    so.intra_op_num_threads = self.threads
+                    so.inter_op_num_threads = 1
+                    so.log_severity_level = 3
+                    self._session = ort.InferenceSession(str(self.model_path), sess_options=so,
+                                                         providers=["CPUExecutionProvider"])
+        return self._session
+
+    def probabilities(self, strips: list[np.ndarray]) -> tuple[np.ndarray, list[float]]:
+        """(N, T, C) probabilities and each strip's horizontal scale."""
+        if not strips:
+            return np.zeros((0, 1, len(ALPHABET) + 1), np.float32), []
+        canv = [_canvas(s) for s in strips]
+        x = preprocess(np.stack([c for c, _ in canv]))
+        sess = self._load()
+        logits = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        return _softmax(logits.astype(np.float64)), [sx for _, sx in canv]
+
+    def read(self, strips: list[np.ndarray]) -> list[LineRead]:
+        probs, scales = self.probabilities(strips)
+        return [decode_ctc(p, sx) for p, sx in zip(probs, scales)]
+
+
+_default: LineReader | None = None
+_default_lock = threading.Lock()
+
+
+def default_reader() -> LineReader:
+    """The process-wide reader on ``models/reader.onnx`` (created once, loaded lazily)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = LineReader()
+    return _default

@@ -1,0 +1,93 @@
+"""Locate and deskew on their own: synthetic meter photos with exact window corners."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.decode import decode
+from pipeline.deskew import deskew, expand_quad, to_original
+from pipeline.locate import Blob, _rows, propose_windows
+from pipeline.types import DecodedImage, Window
+from synth.meters import RenderConfig, encode_jpeg, render_meter
+
+
+def _bbox_iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax0, ay0 = a.min(0)
+    ax1, ay1 = a.max(0)
+    bx0, by0 = b.min(0)
+    bx1, by1 = b.max(0)
+    iw, ih = max(0, min(ax1, bx1) - max(ax0, bx0)), max(0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    return inter / ((ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter)
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    cfg = RenderConfig(use_ttf_fonts=False, dual_register_p=0.0)
+    return [render_meter(1000 + i, cfg) for i in range(24)]
+
+
+def test_a_proposal_covers_the_true_window(rendered):
+    hits = 0
+    for photo, label in rendered:
+        windows = propose_windows(decode(encode_jpeg(photo)))
+        truth = np.array(label.window)
+        # the true window overlaps some proposal (rows are proposed as tight digit rows; frames as a whole)
+        if any(_bbox_iou(w.quad, truth) > 0.3 for w in windows):
+            hits += 1
+    assert hits >= 0.85 * len(rendered), hits
+
+
+def test_proposals_are_quads_in_original_pixels(rendered):
+    photo, _ = rendered[0]
+    d = decode(encode_jpeg(photo))
+    for w in propose_windows(d):
+        assert w.quad.shape == (4, 2)
+        assert (w.quad >= -0.5 * max(d.original_size)).all()
+        assert (w.quad[:, 0] <= 1.5 * d.original_size[0]).all()
+
+
+def test_blank_image_has_no_window():
+    blank = DecodedImage(np.full((480, 640, 3), 128, np.uint8), (640, 480), 1.0, "PNG")
+    assert propose_windows(blank) == []
+
+
+def test_rows_follow_a_tilted_line_but_not_a_zigzag():
+    tilted = [Blob(int(10 + 30 * i), int(100 + 18 * i), 20, 30) for i in range(5)]  # about 31 degrees
+    assert [len(r) for r in _rows(tilted, 3)] == [5]
+    zigzag = [Blob(10 + 30 * i, 100 + (18 if i % 2 else -18), 20, 30) for i in range(5)]
+    assert all(len(r) < 5 for r in _rows(zigzag, 3))
+
+
+def test_deskew_makes_a_tilted_rectangle_upright():
+    img = np.zeros((400, 600, 3), np.uint8)
+    quad = np.array([[100, 150], [500, 110], [508, 190], [108, 230]], np.float32)
+    import cv2
+
+    cv2.fillPoly(img, [quad.astype(np.int32)], (255, 255, 255))
+    d = DecodedImage(img, (600, 400), 1.0, "PNG")
+    out = deskew(d, Window(quad, "unknown"), 40)
+    assert out.image.shape[0] == 40
+    assert 150 <= out.image.shape[1] <= 250  # keeps the window's aspect (400 x 80)
+    inner = out.image[4:-4, 4:-4]
+    assert inner.mean() > 240  # all of it is the white window
+    # corners map back to where they came from
+    h, w = out.image.shape[:2]
+    back = to_original(out, np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32))
+    assert np.abs(back - quad).max() < 2.0
+
+
+def test_deskew_at_reduced_decode_scale():
+    img = np.zeros((200, 300, 3), np.uint8)
+    d = DecodedImage(img, (600, 400), 0.5, "JPEG")  # decoded at half size
+    quad = np.array([[100, 100], [500, 100], [500, 180], [100, 180]], np.float32)  # original pixels
+    out = deskew(d, Window(quad, "unknown"), 40)
+    pts = to_original(out, np.array([[0, 0]], np.float32))
+    assert np.abs(pts[0] - quad[0]).max() < 2.0
+
+
+def test_expand_quad_grows_along_its_axes():
+    q = np.array([[0, 0], [100, 0], [100, 20], [0, 20]], np.float32)
+    e = expand_quad(q, 1.0, 0.5, 0.1, 0.1)
+    assert e[0].tolist() == pytest.approx([-20, -2])
+    assert e[2].tolist() == pytest.approx([110, 22])

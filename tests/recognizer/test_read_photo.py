@@ -1,0 +1,96 @@
+"""read_photo end to end on sample_images/ (synthetic photos the project renders, exact labels)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.decode import ImageError
+from recognizer import read_photo
+from recognizer.config import MeterSpec
+from recognizer.evaluate import integer_part, split_registers
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_images"
+ROWS = list(csv.DictReader(open(SAMPLES / "labels.csv", newline="")))
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {r["file"]: read_photo(SAMPLES / r["file"], with_images=True) for r in ROWS}
+
+
+def test_every_result_has_the_contract(results):
+    for name, res in results.items():
+        d = res.to_dict()
+        for key in ("file", "status", "reading", "confidence", "registers", "digits", "window", "reason", "elapsed_ms"):
+            assert key in d, (name, key)
+        assert d["status"] in ("accepted", "needs_review", "rejected")
+        assert 0.0 <= d["confidence"] <= 1.0
+        if d["status"] == "rejected":
+            assert d["reading"] is None and d["reason"]
+        else:
+            assert len(d["window"]) == 4 and all(len(p) == 2 for p in d["window"])
+            assert d["digits"] and all(0 <= x["confidence"] <= 1 for x in d["digits"])
+            # the reading is the digits, with "." before the fractional ones
+            ints = "".join(x["value"] for x in d["digits"] if not x["fractional"])
+            assert integer_part(d["reading"]) == ints
+        if d["status"] != "accepted":
+            assert d["reason"]
+
+
+def test_most_samples_read_right(results):
+    right = sum(integer_part(res.reading or "") == integer_part(split_registers(r["reading"])[0])
+                for r in ROWS for res in [results[r["file"]]])
+    assert right >= 0.6 * len(ROWS), right
+
+
+def test_accepted_reads_are_right(results):
+    for r in ROWS:
+        res = results[r["file"]]
+        if res.status == "accepted":
+            assert integer_part(res.reading) == integer_part(split_registers(r["reading"])[0]), r["file"]
+
+
+def test_window_is_near_the_true_window(results):
+    import json
+
+    corners = {json.loads(l)["file"]: json.loads(l) for l in open(SAMPLES / "corners.jsonl")}
+    near = 0
+    for name, res in results.items():
+        if res.window is None:
+            continue
+        truth = np.array(corners[name]["window"])
+        got = np.array(res.window)
+        near += bool(np.linalg.norm(got.mean(0) - truth.mean(0)) < 0.5 * np.ptp(truth[:, 1]) + 10)
+    assert near >= 0.6 * len(results), near
+
+
+def test_debug_and_crop_images(results):
+    res = next(r for r in results.values() if r.status != "rejected")
+    assert res.images["debug"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert res.images["crop"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_previous_reading_above_is_not_accepted(results):
+    name, res = next((n, r) for n, r in results.items() if r.reading)
+    higher = str(int(integer_part(res.reading) or 0) + 1000)
+    again = read_photo(SAMPLES / name, previous=higher)
+    assert again.status != "accepted"
+    assert again.plausibility is not None and not again.plausibility.ok
+    assert "below the previous" in again.reason
+
+
+def test_meter_spec_sets_the_fraction(results):
+    name, res = next((n, r) for n, r in results.items() if r.reading and len(r.digits) >= 4)
+    n = len(res.digits)
+    spec = read_photo(SAMPLES / name, meter=MeterSpec(integer_digits=n - 2, fractional_digits=2))
+    if spec.reading:
+        assert len(spec.reading.split(".")[1]) == 2
+
+
+def test_bad_input_raises_image_error(tmp_path):
+    for data in (b"", b"%PDF-1.4 not a photo", b"\xff\xd8\xff\xe0" + b"\x00" * 20):
+        with pytest.raises(ImageError):
+            read_photo(data)
