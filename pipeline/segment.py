@@ -278,21 +278,31 @@ def segment(window_bgr: np.ndarray, polarity: str = "dark", cfg: SegmentConfig =
 def find_point(window_bgr: np.ndarray, centres: list[float]) -> int | None:
     """Index of the digit a decimal point follows, given the digits' centres along a deskewed strip.
 
-    The point is a small, solid blob of the digits' own ink at their baseline, between two digit centres;
-    a seven-segment digit's own bars are longer than it in one direction, so they do not pass for one.
+    The point is a small, solid blob at the digits' baseline, between two digit centres; a
+    seven-segment digit's own bars are longer than it in one direction, so they do not pass for one.
+    Dark digits are tried first (most LCDs), then light ones.
     """
     if len(centres) < 2:
         return None
     gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(cv2.cvtColor(window_bgr, cv2.COLOR_BGR2GRAY))
-    x_lo, x_hi = int(max(0, centres[0])), int(min(gray.shape[1], centres[-1] + 1))
-    # the digits' polarity: the ink is the minority, on the far side of the background's median
-    H = gray.shape[0]
-    p10, med, p90 = np.percentile(gray[int(0.25 * H) : int(0.75 * H), x_lo:x_hi], (10, 50, 90))
-    op = cv2.MORPH_BLACKHAT if med - p10 > p90 - med else cv2.MORPH_TOPHAT
+    for op in (cv2.MORPH_BLACKHAT, cv2.MORPH_TOPHAT):
+        found = _point_in(gray, centres, op)
+        if found is not None:
+            return found
+    return None
+
+
+def _point_in(gray: np.ndarray, centres: list[float], op: int) -> int | None:
+    H, W = gray.shape
+    x_lo, x_hi = int(max(0, centres[0])), int(min(W, centres[-1] + 1))
     hat = cv2.morphologyEx(gray, op, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(H / 4), _odd(H / 4))))
-    t, _ = cv2.threshold(hat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t, _ = cv2.threshold(hat[:, x_lo:x_hi], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # no closing here: it would glue the point to the digit beside it
     _, ink = cv2.threshold(hat, max(t, 14), 255, cv2.THRESH_BINARY)
+    # the window's edges run right under the digits on many LCDs: drop lines longer than a digit is wide
+    pitch = float(np.median(np.diff(centres)))
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(1.6 * pitch), 1)))
+    ink = cv2.subtract(ink, cv2.dilate(lines, np.ones((3, 1), np.uint8)))
     rows = (ink[:, x_lo:x_hi] > 0).sum(axis=1).astype(np.float32)
     if rows.max() <= 0:
         return None
@@ -301,7 +311,7 @@ def find_point(window_bgr: np.ndarray, centres: list[float]) -> int | None:
         return None
     y0, y1 = band
     dig_h = float(y1 - y0)
-    if dig_h < 0.3 * gray.shape[0]:
+    if dig_h < 0.3 * H:
         return None
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     best = None

@@ -86,12 +86,17 @@ def score_row(label: dict, result: dict, min_window_iou: float = 0.2) -> dict:
     guess = _guess_first(result)
     accepted = result.get("status") == "accepted"
     labelled = truth is not None
-    int_exact = int_nozeros = full_exact = None
+    int_exact = int_nozeros = int_rounded = full_exact = None
     if labelled:
         gi = integer_part(guess) if guess else None
         ti = integer_part(truth)
         int_exact = gi == ti
         int_nozeros = gi is not None and strip_zeros(gi) == strip_zeros(ti)
+        # some sources label a reading that has a fraction by its rounded value (the fuel pump's 22.54 as 23)
+        int_rounded = bool(int_exact) or (
+            gi is not None and not fractional_part(truth) and fractional_part(guess) != ""
+            and _rounded(guess) == strip_zeros(ti)
+        )
         if fractional_part(truth):
             full_exact = guess == truth
     box = parse_bbox(label.get("window"))
@@ -114,6 +119,7 @@ def score_row(label: dict, result: dict, min_window_iou: float = 0.2) -> dict:
         "has_fraction": bool(truth and fractional_part(truth)),
         "int_exact": int_exact,
         "int_exact_nozeros": int_nozeros,
+        "int_or_rounded": int_rounded,
         "full_exact": full_exact,
         "all_registers_int_exact": all_regs,
         "window_found": window_found,
@@ -168,6 +174,15 @@ def classify_cause(score: dict, result: dict) -> str | None:
     return "digit misread"
 
 
+def _rounded(reading: str) -> str | None:
+    try:
+        from decimal import ROUND_HALF_UP, Decimal
+
+        return str(Decimal(reading).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except ArithmeticError:
+        return None
+
+
 def _off_by_one(a: str, b: str) -> bool:
     return a.isdigit() and b.isdigit() and (int(a) - int(b)) % 10 in (1, 9)
 
@@ -186,6 +201,7 @@ def _stats(rows: list[dict]) -> dict:
         "n_labelled": len(labelled),
         "int_exact": _rate(sum(bool(r["int_exact"]) for r in labelled), len(labelled)),
         "int_exact_nozeros": _rate(sum(bool(r["int_exact_nozeros"]) for r in labelled), len(labelled)),
+        "int_or_rounded": _rate(sum(bool(r.get("int_or_rounded")) for r in labelled), len(labelled)),
         "n_fraction": len(frac),
         "full_exact": _rate(sum(bool(r["full_exact"]) for r in frac), len(frac)),
         "accepted": _rate(len(accepted), len(rows)),
@@ -242,6 +258,8 @@ COLUMNS = (
     ("labelled", "labelled", lambda s: str(s["n_labelled"])),
     ("int exact", "integer part right, leading zeros included", lambda s: _pct(s["int_exact"])),
     ("int no0", "integer part right, leading zeros ignored", lambda s: _pct(s["int_exact_nozeros"])),
+    ("int~", "integer part right, or the reading rounded equals a label with no fraction (fuel-lcd labels 22.54 as 23)",
+     lambda s: _pct(s["int_or_rounded"])),
     ("full", "full reading right (labels with a fractional part)", lambda s: f"{_pct(s['full_exact'])} /{s['n_fraction']}"),
     ("accepted", "share of photos accepted", lambda s: _pct(s["accepted"])),
     ("precision", "integer part right among accepted labelled photos", lambda s: f"{_pct(s['precision'])} /{s['n_accepted_labelled']}"),

@@ -23,7 +23,9 @@ from .result import DigitRead, ReadResult, Register
 STRIP_HEIGHT = 48  # deskewed strips are this tall; the line reader scales them to 32 rows
 ROW_GROW = 0.7  # a digit-row proposal is widened by this many of its heights on each side: end digits it missed
 LENGTH_PRIOR = {2: 0.25, 3: 0.55, 4: 0.85, 5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
-POINT_FOUND_CONFIDENCE = 0.9  # a point found by shape, not by the reader: worth a second look more often
+POINT_ALONE = 0.3  # probability of an un-emitted "." that makes it a point by itself
+POINT_WITH_SHAPE = 0.05  # ... or with a point-shaped blob in the same gap
+POINT_FOUND_CONFIDENCE = 0.85  # such a point is worth a second look more often
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 
 
@@ -95,11 +97,18 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
         if 0 < k < n and n - k <= 4:
             fs = k
         else:
-            # a point the reader did not emit: small LCD points are easy to miss
-            after = find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c])
-            if after is not None and after < n - 1:
-                fs = after + 1
-                point_conf = POINT_FOUND_CONFIDENCE
+            # a point the reader did not emit, though it gave it some probability: small LCD points are
+            # easy to miss. Sure enough on its own, or where a point-shaped blob stands in that very gap
+            gaps = [c.point_after for c in digits_c[:-1]]
+            i = int(np.argmax(gaps)) if gaps else 0
+            p_dot = gaps[i] if gaps else 0.0
+            if p_dot >= POINT_ALONE or (
+                p_dot >= POINT_WITH_SHAPE and find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c]) == i
+            ):
+                fs = i + 1
+                point_conf = max(p_dot, POINT_FOUND_CONFIDENCE)
+            else:
+                point_conf = 1.0 - p_dot  # no point, though there may have been one
     if meter is not None and meter.fractional_digits is not None:
         fs = max(0, n - meter.fractional_digits)
     digits = []
@@ -183,6 +192,15 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     return chosen
 
 
+def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
+    """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
+    best = chosen[0]
+    mine = {"".join(d.value for d in c.digits) for c in chosen}
+    rival = max((c.score for c in cands if "".join(d.value for d in c.digits) not in mine), default=0.0)
+    ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0
+    return 1.0 - ratio**3
+
+
 def engine_reader(config: RecognizerConfig):
     """The line reader of the configured engine ("auto" reads with the CNN and asks Tesseract when unsure)."""
     if config.engine == "tesseract":
@@ -264,7 +282,8 @@ def read_photo(
         main.reading, previous, previous_date=previous_date, photo_date=photo_date,
         max_per_day=config.max_per_day, max_consumption_no_dates=config.max_consumption_no_dates,
     )
-    confidence = min(r.confidence for r in registers)
+    # another row that reads differently and scores nearly as well: the window itself is in doubt
+    confidence = min(r.confidence for r in registers) * window_certainty(cands, chosen)
     status, reason = _judge(main, confidence, quality, plaus, meter, config)
     result = ReadResult(
         status=status, reading=main.reading, confidence=confidence, registers=tuple(registers), reason=reason,

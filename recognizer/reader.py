@@ -82,6 +82,7 @@ class CharRead:
     x1: float
     alternative: str | None = None  # the runner-up character at its peak frame
     alternative_p: float = 0.0
+    point_after: float = 0.0  # the highest probability of a "." between this character and the next
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ def decode_ctc(probs: np.ndarray, sx: float) -> LineRead:
     T = probs.shape[0]
     step = INPUT_W / T
     best = probs.argmax(axis=1)
+    dot = ALPHABET.index(".") + 1
     chars: list[CharRead] = []
+    peaks: list[int] = []
     gap_penalty = 1.0
     t = 0
     while t < T:
@@ -130,7 +133,13 @@ def decode_ctc(probs: np.ndarray, sx: float) -> LineRead:
         alt = int(row.argmax())
         chars.append(CharRead(ALPHABET[k - 1], conf, t * step / sx, (u + 1) * step / sx,
                               ALPHABET[alt - 1] if alt > 0 else None, float(row[alt])))
+        peaks.append(peak)
         t = u + 1
+    # a point the decoding did not emit still shows as probability between two characters
+    for i in range(len(chars) - 1):
+        p_dot = float(probs[peaks[i] : peaks[i + 1] + 1, dot].max())
+        c = chars[i]
+        chars[i] = CharRead(c.char, c.confidence, c.x0, c.x1, c.alternative, c.alternative_p, p_dot)
     text = "".join(c.char for c in chars)
     conf = float(np.prod([c.confidence for c in chars])) * gap_penalty if chars else 0.0
     return LineRead(text, tuple(chars), conf)

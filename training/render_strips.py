@@ -106,9 +106,10 @@ def render_lcd_strip(rng: np.random.Generator) -> tuple[np.ndarray, str]:
     m = np.maximum(lit.astype(np.float32) / 255, ghost_level * gh.astype(np.float32) / 255)
     m = cv2.resize(m, (W, H), interpolation=cv2.INTER_AREA)
     r = rng.random()
-    if r < 0.6:  # reflective LCD: dark segments on grey/green
-        bg = np.array([rng.uniform(90, 200), rng.uniform(110, 220), rng.uniform(90, 200)])
-        fg = rng.uniform(5, 60) * np.ones(3)
+    if r < 0.6:  # reflective LCD: dark segments on grey/green, sometimes barely darker than it
+        bg = np.array([rng.uniform(60, 200), rng.uniform(70, 220), rng.uniform(60, 200)])
+        fg = bg - rng.uniform(25, 70) if rng.random() < 0.35 else rng.uniform(5, 60) * np.ones(3)
+        fg = np.clip(fg, 0, 255)
     elif r < 0.85:  # backlit / LED: lit segments on dark
         bg = rng.uniform(0, 60, 3)
         fg = np.array([rng.uniform(140, 255), rng.uniform(140, 255), rng.uniform(90, 255)])
@@ -119,6 +120,15 @@ def render_lcd_strip(rng: np.random.Generator) -> tuple[np.ndarray, str]:
     if rng.random() < 0.5:
         blot = cv2.GaussianBlur(rng.uniform(-1, 1, (max(2, H // 8), max(2, W // 8))).astype(np.float32), (0, 0), 1)
         img = img + cv2.resize(blot, (W, H))[..., None] * rng.uniform(10, 50)
+    if rng.random() < 0.5:  # the glass reflects the scene in front of it: large soft shapes of colour
+        scene = np.zeros_like(img)
+        for _ in range(int(rng.integers(1, 5))):
+            c = rng.uniform(0, 255, 3).tolist()
+            cv2.ellipse(scene, (int(rng.integers(W)), int(rng.integers(H))), (int(rng.integers(5, W // 2 + 6)), int(rng.integers(5, H + 6))),
+                        float(rng.uniform(0, 180)), 0, 360, c, -1)
+        scene = cv2.GaussianBlur(scene, (0, 0), H * rng.uniform(0.1, 0.4))
+        a = rng.uniform(0.1, 0.45)
+        img = img * (1 - a) + scene * a
     _unit_text(img, rng, mx0 + pitch * (n - 1) + w + shear * h, my0, h, fg, mx1)
     img = _panel_edges(img, rng, mx0, my0, W - mx1, my0 + h)
     return img, label
@@ -399,16 +409,23 @@ def augment_strip(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def render_strip(rng: np.random.Generator, real: dict | None = None) -> tuple[np.ndarray, str]:
+MIXES = {  # shares of: printed words, clutter, real-crop composites, drum counters (the rest: LCDs)
+    "default": (0.07, 0.05, 0.23, 0.30),
+    "lcd": (0.06, 0.04, 0.15, 0.20),
+}
+
+
+def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = "default") -> tuple[np.ndarray, str]:
+    words, clutter, composed, drums = np.cumsum(MIXES[mix])
     r = rng.random()
-    if r < 0.07:
+    if r < words:
         img, label = render_text_strip(rng)
-    elif r < 0.12:
+    elif r < clutter:
         img, label = render_clutter_strip(rng)
-    elif real and r < 0.35:
+    elif real and r < composed:
         src = list(real)[int(rng.integers(len(real)))]
         img, label = compose_real_strip(rng, real[src])
-    elif r < 0.65:
+    elif r < drums:
         img, label = render_drum_strip(rng)
     else:
         img, label = render_lcd_strip(rng)
@@ -420,13 +437,13 @@ def encode_label(label: str) -> list[int]:
 
 
 def _worker(args):
-    n, seed, real_csv, sources = args
+    n, seed, real_csv, sources, mix = args
     rng = np.random.default_rng(seed)
     real = load_real_crops(Path(real_csv), tuple(sources)) if real_csv else None
     X = np.zeros((n, 3, INPUT_H, INPUT_W), np.uint8)
     labels = []
     for i in range(n):
-        img, lab = render_strip(rng, real)
+        img, lab = render_strip(rng, real, mix)
         X[i] = to_canvas(img)
         labels.append(lab)
     return X, labels
@@ -439,6 +456,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--real", default=None, help="digits labels.csv for composed real strips")
     ap.add_argument("--sources", default="haverland,jomjol")
+    ap.add_argument("--mix", choices=sorted(MIXES), default="default")
     ap.add_argument("--out", default="/work/cache/strips.npz")
     ap.add_argument("--preview", default=None, help="write a PNG montage of 24 samples here")
     a = ap.parse_args(argv)
@@ -447,7 +465,7 @@ def main(argv=None):
         real = load_real_crops(Path(a.real), tuple(a.sources.split(",")), 300) if a.real else None
         tiles = []
         for _ in range(24):
-            img, lab = render_strip(rng, real)
+            img, lab = render_strip(rng, real, a.mix)
             c = to_canvas(img).transpose(1, 2, 0).copy()
             c = cv2.resize(c, (INPUT_W * 2, INPUT_H * 2), interpolation=cv2.INTER_NEAREST)
             bar = np.zeros((16, c.shape[1], 3), np.uint8)
@@ -460,7 +478,7 @@ def main(argv=None):
     t0 = time.time()
     per = [a.n // a.jobs + (1 if i < a.n % a.jobs else 0) for i in range(a.jobs)]
     with Pool(a.jobs) as pool:
-        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(",")) for i, k in enumerate(per)])
+        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(","), a.mix) for i, k in enumerate(per)])
     X = np.concatenate([p[0] for p in parts])
     labels = [lab for p in parts for lab in p[1]]
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)

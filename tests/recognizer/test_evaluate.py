@@ -130,3 +130,12 @@ def test_format_table():
     lines = text.splitlines()
     assert lines[0].startswith("source") and any(l.startswith("overall") for l in lines)
     assert "70.0%" in text and "threshold" in text and "digit misread" in text
+
+
+def test_rounded_label_is_its_own_column():
+    # the fuel pump shows 22.54 and its label says 23: right by rounding, wrong by the integer part
+    s = score_row(label("23"), result("22.54"))
+    assert s["int_exact"] is False and s["int_or_rounded"] is True
+    assert score_row(label("22"), result("22.54"))["int_or_rounded"] is True  # the integer part still counts
+    assert score_row(label("23"), result("2254"))["int_or_rounded"] is False  # no point read: no rounding
+    assert score_row(label("23.5"), result("22.54"))["int_or_rounded"] is False  # the label has a fraction
