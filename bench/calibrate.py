@@ -30,7 +30,7 @@ def wilson_lower(k: int, n: int, z: float = 1.645) -> float:
     return (centre - margin) / den
 
 
-def load(path: str) -> list[dict]:
+def load(path: str, rounded: bool = False) -> list[dict]:
     rows = []
     for line in open(path):
         r = json.loads(line)
@@ -38,7 +38,8 @@ def load(path: str) -> list[dict]:
         if not s.get("labelled"):
             continue
         rows.append({"source": s["source"], "confidence": float(r.get("confidence") or 0.0),
-                     "right": bool(s.get("int_exact")), "eligible": _eligible(r)})
+                     "right": bool(s.get("int_or_rounded") if rounded else s.get("int_exact")),
+                     "eligible": _eligible(r)})
     return rows
 
 
@@ -70,8 +71,10 @@ def main(argv=None) -> int:
     ap.add_argument("eval_jsonl")
     ap.add_argument("--target", type=float, default=0.98, help="lower bound on the precision of accepted reads")
     ap.add_argument("--exclude-source", action="append", default=[])
+    ap.add_argument("--rounded", action="store_true",
+                    help="count a read right when it rounds to a label with no fraction (the fuel-lcd labels)")
     a = ap.parse_args(argv)
-    rows = [r for r in load(a.eval_jsonl) if r["source"] not in a.exclude_source]
+    rows = [r for r in load(a.eval_jsonl, a.rounded) if r["source"] not in a.exclude_source]
     print(f"{len(rows)} labelled reads, {sum(r['eligible'] for r in rows)} eligible for acceptance")
     print("\naccuracy / acceptance curve (integer part right among accepted):")
     print("  threshold  accepted  precision")

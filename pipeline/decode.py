@@ -33,7 +33,7 @@ class DecodeLimits:
     max_pixels: int = 50_000_000  # checked from the header, before any pixel is decoded
     # the pipeline needs no more than this many pixels on the long side; JPEGs are decoded at 1/2, 1/4
     # or 1/8 scale by the codec itself (draft mode), which is where the time goes on phone photos
-    work_long_side: int = 1600
+    work_long_side: int = 1024
 
 
 def _read_bytes(source: bytes | str | os.PathLike) -> bytes:

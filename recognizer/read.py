@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -26,6 +26,8 @@ LENGTH_PRIOR = {2: 0.25, 3: 0.55, 4: 0.85, 5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
 POINT_ALONE = 0.3  # probability of an un-emitted "." that makes it a point by itself
 POINT_WITH_SHAPE = 0.05  # ... or with a point-shaped blob in the same gap
 POINT_FOUND_CONFIDENCE = 0.85  # such a point is worth a second look more often
+PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
+POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 
 
@@ -102,13 +104,13 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
             gaps = [c.point_after for c in digits_c[:-1]]
             i = int(np.argmax(gaps)) if gaps else 0
             p_dot = gaps[i] if gaps else 0.0
-            if p_dot >= POINT_ALONE or (
-                p_dot >= POINT_WITH_SHAPE and find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c]) == i
-            ):
+            shape = find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c]) if p_dot < POINT_ALONE else None
+            if p_dot >= POINT_ALONE or (p_dot >= POINT_WITH_SHAPE and shape == i):
                 fs = i + 1
                 point_conf = max(p_dot, POINT_FOUND_CONFIDENCE)
             else:
-                point_conf = 1.0 - p_dot  # no point, though there may have been one
+                # no point, though there may be one: the reader gave it some weight, or a blob looks like one
+                point_conf = min(1.0 - p_dot, POINT_SHAPE_ONLY if shape is not None else 1.0)
     if meter is not None and meter.fractional_digits is not None:
         fs = max(0, n - meter.fractional_digits)
     digits = []
@@ -192,6 +194,20 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     return chosen
 
 
+def _point_from_peers(c: Candidate, cands: list[Candidate]) -> Candidate:
+    """Other proposals of the same window read the same digits from another crop; where the chosen one saw
+    no point and one of them did, take its point (the crops differ in margin and scale, not in the meter)."""
+    if c.frac_start < len(c.digits):
+        return c
+    values = [d.value for d in c.digits]
+    peers = [p for p in cands if p is not c and [d.value for d in p.digits] == values and p.frac_start < len(p.digits)]
+    if not peers:
+        return c
+    p = max(peers, key=lambda p: p.point_confidence)
+    digits = tuple(DigitRead(d.value, d.confidence, i >= p.frac_start, d.rolling, d.alternative) for i, d in enumerate(c.digits))
+    return replace(c, digits=digits, frac_start=p.frac_start, point_confidence=p.point_confidence * PEER_POINT_CONFIDENCE)
+
+
 def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
     best = chosen[0]
@@ -241,7 +257,7 @@ def read_photo(
     # Deskew every proposal and read it as a line; the best-scoring row is the reading
     cands = evaluate_windows(decoded, proposals, reader, meter)
     t = lap("read", t)
-    chosen = pick_registers(cands)
+    chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
     window_px = chosen[0].window.quad * decoded.scale if chosen else None
     quality = assess_quality(decoded.image, window_px)
     t = lap("quality", t)
@@ -354,7 +370,6 @@ def _quality_dicts(q) -> tuple[dict, ...]:
 def _with_images(result: ReadResult, decoded, proposals, chosen, with_images: bool) -> ReadResult:
     if not with_images:
         return result
-    from dataclasses import replace
 
     from .debug import crop_png, debug_png
 
