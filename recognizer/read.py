@@ -21,7 +21,7 @@ from .reader import LineRead, default_reader
 from .result import DigitRead, ReadResult, Register
 
 STRIP_HEIGHT = 48  # deskewed strips are this tall; the line reader scales them to 32 rows
-ROW_GROW = 0.7  # a digit-row proposal is widened by this many of its heights on each side: end digits it missed
+ROW_GROW = 1.0  # a digit-row proposal is widened by this many of its heights on each side: end digits it missed
 LENGTH_PRIOR = {2: 0.25, 3: 0.55, 4: 0.85, 5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
 POINT_ALONE = 0.3  # probability of an un-emitted "." that makes it a point by itself
 POINT_WITH_SHAPE = 0.05  # ... or with a point-shaped blob in the same gap
