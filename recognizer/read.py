@@ -24,7 +24,7 @@ STRIP_HEIGHT = 48  # deskewed strips are this tall; the line reader scales them 
 ROW_GROW = 1.0  # a digit-row proposal is widened by this many of its heights on each side: end digits it missed
 LENGTH_PRIOR = {2: 0.25, 3: 0.55, 4: 0.85, 5: 1.0, 6: 1.0, 7: 1.0, 8: 1.0}
 POINT_ALONE = 0.3  # probability of an un-emitted "." that makes it a point by itself
-POINT_WITH_SHAPE = 0.05  # ... or with a point-shaped blob in the same gap
+POINT_WITH_SHAPE = 0.02  # ... or with a point-shaped blob in the same gap
 POINT_FOUND_CONFIDENCE = 0.85  # such a point is worth a second look more often
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
@@ -105,7 +105,9 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
             i = int(np.argmax(gaps)) if gaps else 0
             p_dot = gaps[i] if gaps else 0.0
             shape = find_point(d.image, [(c.x0 + c.x1) / 2 for c in digits_c]) if p_dot < POINT_ALONE else None
-            if p_dot >= POINT_ALONE or (p_dot >= POINT_WITH_SHAPE and shape == i):
+            if shape is not None and gaps[shape] >= POINT_WITH_SHAPE:
+                i, p_dot = shape, gaps[shape]
+            if p_dot >= POINT_ALONE or (shape == i and p_dot >= POINT_WITH_SHAPE):
                 fs = i + 1
                 point_conf = max(p_dot, POINT_FOUND_CONFIDENCE)
             else:
