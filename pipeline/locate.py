@@ -17,7 +17,7 @@ from .types import DecodedImage, Window
 @dataclass(frozen=True)
 class LocateConfig:
     work_long_side: int = 800  # the search runs on a copy this size; refinement happens on the crop
-    min_digit_frac: float = 0.025  # digit height as a share of the image's short side
+    min_digit_frac: float = 0.015  # digit height as a share of the image's short side
     max_digit_frac: float = 0.75
     min_row_len: int = 3
     max_proposals: int = 12

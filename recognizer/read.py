@@ -185,10 +185,12 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     for c in cands[1:]:
         if len(chosen) == 2:
             break
+        # heights are estimated from the proposal: a frame's is less certain than a digit row's
+        tolerance = 0.5 if "rect" in (c.window.source[:4], best.window.source[:4]) else 0.2
         if (
-            c.score >= 0.8 * best.score
+            c.score >= 0.7 * best.score
             and len(c.digits) == len(best.digits)
-            and abs(c.digit_height - best.digit_height) <= 0.2 * best.digit_height
+            and abs(c.digit_height - best.digit_height) <= tolerance * best.digit_height
             and not any(_overlaps(c.window, k.window) for k in chosen)
         ):
             chosen.append(c)
