@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:
-            print("rapidocr_onnxruntime is not installed (pip install '.[bench]')", file=sys.stderr)
+            print("rapidocr_onnxruntime is not installed: pip install '.[bench]' && pip install --no-deps rapidocr-onnxruntime", file=sys.stderr)
         else:
             engine = RapidOCR()
             results.append(time_method("rapidocr (whole photo)", lambda d: engine(decode(d).image), datas))
