@@ -195,7 +195,7 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
         g = gray if polarity == "dark" else 255 - gray
         for block_frac in (0.06, 0.18):
             ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(max(11, short * block_frac)), 8)
-            for close in (0, max(3, short // 60), max(5, short // 25)):
+            for close in (0, max(3, short // 60)):
                 m = ink
                 if close:
                     # joins the separate bars of a seven-segment digit into one blob: mostly vertically,
