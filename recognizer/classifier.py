@@ -17,7 +17,6 @@ Preprocessing contract (:func:`preprocess`; the training script imports this ver
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .onnx import cpu_session, sha256_file  # noqa: F401  (sha256_file: tests and the training script)
 
 INPUT_H = 32
 INPUT_W = 24
@@ -125,14 +126,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class DigitClassifier:
     """Loads the ONNX model lazily (on the first call) and classifies batches of digit crops."""
 
@@ -147,16 +140,7 @@ class DigitClassifier:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    if not self.model_path.is_file():
-                        raise FileNotFoundError(f"digit model not found: {self.model_path}")
-                    so = ort.SessionOptions()
-                    so.intra_op_num_threads = self.threads
-                    so.inter_op_num_threads = 1
-                    so.log_severity_level = 3
-                    sess = ort.InferenceSession(str(self.model_path), sess_options=so,
-                                                providers=["CPUExecutionProvider"])
+                    sess = cpu_session(self.model_path, self.threads)
                     self._input = sess.get_inputs()[0].name
                     self._session = sess
         return self._session

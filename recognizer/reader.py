@@ -19,13 +19,14 @@ frame ``t`` covers canvas columns around ``(t + 0.5) * INPUT_W / T``.
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .onnx import cpu_session, sha256_file  # noqa: F401  (sha256_file: the training script's import)
 
 ALPHABET = "0123456789."
 INPUT_H = 32
@@ -145,14 +146,6 @@ def decode_ctc(probs: np.ndarray, sx: float) -> LineRead:
     return LineRead(text, tuple(chars), conf)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class LineReader:
     """Loads ``models/reader.onnx`` on first use; reads batches of strips in one model call."""
 
@@ -166,16 +159,7 @@ class LineReader:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    if not self.model_path.is_file():
-                        raise FileNotFoundError(f"reader model not found: {self.model_path}")
-                    so = ort.SessionOptions()
-                    so.intra_op_num_threads = self.threads
-                    so.inter_op_num_threads = 1
-                    so.log_severity_level = 3
-                    self._session = ort.InferenceSession(str(self.model_path), sess_options=so,
-                                                         providers=["CPUExecutionProvider"])
+                    self._session = cpu_session(self.model_path, self.threads)
         return self._session
 
     def probabilities(self, strips: list[np.ndarray]) -> tuple[np.ndarray, list[float]]:

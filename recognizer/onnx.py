@@ -1,0 +1,26 @@
+"""What both shipped models need: an onnxruntime session on one CPU thread, and the file's sha256."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cpu_session(model_path: Path, threads: int = 1):
+    """An onnxruntime session on the CPU, ``threads`` threads for one call (workers are processes)."""
+    import onnxruntime as ort
+
+    if not Path(model_path).is_file():
+        raise FileNotFoundError(f"model not found: {model_path}")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = int(threads)
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(str(model_path), sess_options=so, providers=["CPUExecutionProvider"])
