@@ -110,6 +110,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=60.0)
+    ap.add_argument("--channels", default="16,32,64,96", help="convolution widths of the four stages")
+    ap.add_argument("--hidden", type=int, default=96, help="LSTM width per direction")
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (a .pt this script saved)")
     ap.add_argument("--out", type=Path, default=Path("models/reader.onnx"))
     ap.add_argument("--card", type=Path, default=Path("models/reader.json"))
@@ -122,7 +124,7 @@ def main(argv=None):
     labels = np.concatenate([d["labels"] for d in parts])
     v = np.load(a.val)
     Xv, labels_v = v["X"], v["labels"]
-    model = ReaderNet()
+    model = ReaderNet(tuple(int(v) for v in a.channels.split(",")), a.hidden)
     if a.init:
         model.load_state_dict(torch.load(a.init))
     params = sum(p.numel() for p in model.parameters())
@@ -182,7 +184,7 @@ def main(argv=None):
                     "machine, red fractional drums, rolling drums), plus strips composed of real digit crops "
                     "(haverland, jomjol from ../shared/data/digits; not shipped). fuel-lcd-binarised crops and "
                     "all photos are NOT used, so ../shared/data/photos is unseen by this model.",
-            "strips": int(len(X)), "epochs": a.epochs, "batch": a.bs, "lr": a.lr, "params": params,
+            "strips": int(len(X)), "epochs": a.epochs, "channels": a.channels, "hidden": a.hidden, "batch": a.bs, "lr": a.lr, "params": params,
             "train_seconds_2_cores": round(time.time() - t0),
             "command": "python training/train_reader.py " + " ".join(sys.argv[1:]),
             "init": str(a.init) if a.init else None,
