@@ -1,7 +1,7 @@
 """What passes between the image stages. Frozen, so a stage can be tested on its own."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -87,10 +87,3 @@ class DigitBox:
     y1: int
     red: bool = False  # on a red drum / red background: a fractional digit
     after_point: bool = False  # a decimal point or comma stands before this digit
-
-
-@dataclass(frozen=True)
-class Segmentation:
-    boxes: tuple[DigitBox, ...]
-    point_after: int | None = None  # index of the last integer digit when a point/comma was seen
-    notes: tuple[str, ...] = field(default_factory=tuple)

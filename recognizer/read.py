@@ -1,4 +1,4 @@
-"""Runs the stages in order: decode, locate, deskew, segment, classify, assemble, judge."""
+"""Runs the stages in order: decode, locate, deskew, read each strip, place the fraction, choose the row, judge."""
 from __future__ import annotations
 
 import time
