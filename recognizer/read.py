@@ -46,11 +46,6 @@ class Candidate:
     def reading(self) -> str:
         return _reading(list(self.digits), self.frac_start)
 
-    @property
-    def confidence(self) -> float:
-        conf = float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
-        return conf * self.point_confidence
-
 
 def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: float, source: str) -> Window:
     x0 = min(b.x0 for b in boxes)
@@ -63,6 +58,12 @@ def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: fl
 
 def _wheel_neighbours(a: str, b: str | None) -> bool:
     return b is not None and a.isdigit() and b.isdigit() and (int(a) - int(b)) % 10 in (1, 9)
+
+
+def _wheel_pair(a: str, b: str) -> tuple[str, str]:
+    """(lower, upper) of two neighbouring digits on the wheel: 9 and 0 give ("9", "0")."""
+    lower = a if (int(b) - int(a)) % 10 == 1 else b
+    return lower, str((int(lower) + 1) % 10)
 
 
 def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec | None) -> Candidate | None:
@@ -120,8 +121,7 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
         rolling = _wheel_neighbours(c.char, c.alternative) and c.alternative_p > 0.3
         value, alt = c.char, c.alternative if rolling else None
         if rolling:
-            lower = value if (int(alt) - int(value)) % 10 == 1 else alt
-            upper = str((int(lower) + 1) % 10)
+            lower, upper = _wheel_pair(value, alt)
             if i + 1 < n:
                 # a drum between d and d+1 has reached d+1 only once its right neighbour has wrapped past 0
                 value = upper if int(digits_c[i + 1].char) <= 4 else lower
@@ -319,9 +319,7 @@ def _with_dials(digits: list[DigitRead], dials: DialReading) -> list[DigitRead]:
     out = list(digits)
     last = out[-1]
     if last.rolling and last.alternative is not None:
-        a, b = last.value, last.alternative
-        lower = a if (int(b) - int(a)) % 10 == 1 else b
-        upper = str((int(lower) + 1) % 10)
+        lower, upper = _wheel_pair(last.value, last.alternative)
         value = lower if dials.first >= 5 else upper
         out[-1] = DigitRead(value, last.confidence, False, True, upper if value == lower else lower)
     per = dials.confidence ** (1 / len(dials.dials))
