@@ -92,7 +92,7 @@ def load_bytes(item: Item, max_member_bytes: int | None = None) -> bytes | str:
 _CONFIG = None
 
 
-def _init_worker(engine: str | None) -> None:
+def _init_worker(engine: str | None, reader_model: str | None = None) -> None:
     """Once per worker process: one thread per process, the recognizer configured and its models loaded."""
     global _CONFIG
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -104,7 +104,10 @@ def _init_worker(engine: str | None) -> None:
         pass
     from .config import RecognizerConfig
 
-    _CONFIG = RecognizerConfig(engine=engine) if engine else RecognizerConfig()
+    options = {"engine": engine} if engine else {}
+    if reader_model:
+        options["reader_model"] = Path(reader_model)
+    _CONFIG = RecognizerConfig(**options)
     _warm_up()
 
 
@@ -160,20 +163,23 @@ def read_item(item: Item, with_images: bool = False) -> dict:
         return error_row(item.name, "internal_error", f"{type(exc).__name__}: {exc}", (time.perf_counter() - t0) * 1000)
 
 
-def read_items(items: list[Item], workers: int, engine: str | None, with_images: bool = False, desc: str = "reading") -> Iterator[dict]:
+def read_items(
+    items: list[Item], workers: int, engine: str | None, with_images: bool = False, desc: str = "reading",
+    reader_model: str | None = None,
+) -> Iterator[dict]:
     """Rows as they finish, with a progress bar on stderr; ``workers`` processes (1 = in this process)."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(items), unit="photo", file=sys.stderr, desc=desc, dynamic_ncols=True)
     try:
         if workers <= 1 or len(items) <= 1:
-            _init_worker(engine)
+            _init_worker(engine, reader_model)
             for item in items:
                 row = read_item(item, with_images)
                 bar.update(1)
                 yield row
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine,)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine, reader_model)) as pool:
             pending = set()
             queue = iter(items)
             for item in queue:  # keep a few photos per worker in flight, not the whole batch
@@ -321,12 +327,14 @@ def read_labels(path: str | os.PathLike) -> list[dict]:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import coverage_curve, format_table, score_row, summarise
+    from .evaluate import coverage_curve, fold_of, format_table, score_row, summarise
 
     labels_path = Path(args.labels)
     labels = read_labels(labels_path)
     if args.source:
         labels = [r for r in labels if r.get("source") in args.source]
+    if args.fold is not None:
+        labels = [r for r in labels if fold_of(r["file"], args.folds) == args.fold]
     if args.limit:
         labels = labels[: args.limit]
     by_name = {r["file"]: r for r in labels}
@@ -336,7 +344,8 @@ def cmd_eval(args) -> int:
     failures: list[tuple[dict, dict]] = []
     writer = RowWriter(args.out) if args.out else None
     try:
-        for row in read_items(items, _workers(args.workers), args.engine, with_images=report is not None, desc="eval"):
+        for row in read_items(items, _workers(args.workers), args.engine, with_images=report is not None, desc="eval",
+                              reader_model=args.reader_model):
             score = score_row(by_name[row["file"]], row)
             scored.append(score)
             if writer:
@@ -454,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=engines)
     p.add_argument("--source", action="append", help="only rows of this source (repeatable)")
     p.add_argument("--limit", type=int, help="only the first N rows")
+    p.add_argument("--reader-model", metavar="MODEL.onnx", help="another line-reader model than models/reader.onnx")
+    p.add_argument("--folds", type=int, default=2, help="with --fold: how many folds the photos are split into")
+    p.add_argument("--fold", type=int, help="only the photos of this fold (a hash of the path; see training/photo_strips.py)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("eval-digits", help="score the digit classifier on a labels.csv of digit crops")

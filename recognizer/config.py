@@ -23,6 +23,7 @@ class MeterSpec:
 class RecognizerConfig:
     engine: Literal["cnn", "tesseract", "auto"] = "cnn"
     digit_model: Path = MODELS_DIR / "digits.onnx"
+    reader_model: Path = MODELS_DIR / "reader.onnx"  # the line reader the cnn engine runs
     decode: DecodeLimits = field(default_factory=DecodeLimits)
     # a reading is accepted when its confidence reaches this: `bench/calibrate.py --rounded --target 0.9`
     # on the eval of ../shared/data/photos fits 0.71 (a 90% lower bound on the precision of accepted reads,

@@ -7,6 +7,7 @@ full reading only where the label has a fractional part.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
 CAUSES = (
@@ -20,6 +21,11 @@ CAUSES = (
     "right but not accepted",
     "not accepted (no label)",
 )
+
+
+def fold_of(file: str, folds: int) -> int:
+    """A photo's cross-validation fold, from a hash of its path: the same on every machine and run."""
+    return int(hashlib.sha1(file.encode()).hexdigest(), 16) % folds
 
 
 def split_registers(reading: str | None) -> tuple[str, ...]:

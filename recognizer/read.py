@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
 
 from . import plausibility
 from .config import MeterSpec, RecognizerConfig
-from .reader import LineRead, default_reader
+from .reader import DEFAULT_MODEL, LineRead, LineReader, default_reader
 from .result import DigitRead, ReadResult, Register
 
 STRIP_HEIGHT = 48  # deskewed strips are this tall; the line reader scales them to 32 rows
@@ -227,7 +228,12 @@ def engine_reader(config: RecognizerConfig):
         from .tesseract_engine import TesseractLineReader
 
         return TesseractLineReader()
+    if Path(config.reader_model).resolve() != DEFAULT_MODEL.resolve():
+        return _readers.setdefault(str(config.reader_model), LineReader(config.reader_model))
     return default_reader()
+
+
+_readers: dict[str, LineReader] = {}  # other models than the shipped one (evaluations, cross-validation)
 
 
 def read_photo(

@@ -27,6 +27,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from recognizer.reader import ALPHABET, INPUT_H, INPUT_W, decode_ctc, preprocess, sha256_file  # noqa: E402
 
 N_CLASSES = len(ALPHABET) + 1  # CTC blank first
+SYNTHETIC_NOTE = (
+    "training/render_strips.py: synthetic seven-segment LCDs and drum counters (fonts on the machine, red "
+    "fractional drums, rolling drums), plus strips composed of real digit crops (haverland, jomjol from "
+    "../shared/data/digits; not shipped). fuel-lcd-binarised crops and all photos are NOT used."
+)
 
 
 class ReaderNet(nn.Module):
@@ -72,6 +77,17 @@ def batch_tensors(X, labels, idx, rng=None):
     return x, flat, lens
 
 
+def load_part(spec: str) -> tuple[np.ndarray, np.ndarray]:
+    """``file.npz``, ``file.npz@N`` (its first N strips) or ``file.npz*K`` (repeated K times), or both."""
+    spec, _, repeat = spec.partition("*")
+    path, _, take = spec.partition("@")
+    d = np.load(path, mmap_mode="r")
+    n = int(take) if take else len(d["labels"])
+    X, y = np.asarray(d["X"][:n]), np.asarray(d["labels"][:n])
+    k = int(repeat) if repeat else 1
+    return (np.concatenate([X] * k), np.concatenate([y] * k)) if k > 1 else (X, y)
+
+
 def evaluate(model, X, labels, bs=256) -> dict:
     model.eval()
     right = 0
@@ -103,7 +119,7 @@ def export_onnx(model, path: Path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/cache/strips.npz", help="one or more .npz, comma-separated")
+    ap.add_argument("--data", default="/work/cache/strips.npz", help="one or more .npz, comma-separated; name.npz@N takes the first N, name.npz*K repeats it K times")
     ap.add_argument("--val", default="/work/cache/strips_val.npz")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--bs", type=int, default=64)
@@ -113,15 +129,16 @@ def main(argv=None):
     ap.add_argument("--channels", default="16,32,64,96", help="convolution widths of the four stages")
     ap.add_argument("--hidden", type=int, default=96, help="LSTM width per direction")
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (a .pt this script saved)")
+    ap.add_argument("--data-note", default=SYNTHETIC_NOTE, help="what the strips are, for the model card")
     ap.add_argument("--out", type=Path, default=Path("models/reader.onnx"))
     ap.add_argument("--card", type=Path, default=Path("models/reader.json"))
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    parts = [np.load(p) for p in a.data.split(",")]
-    X = np.concatenate([d["X"] for d in parts])
-    labels = np.concatenate([d["labels"] for d in parts])
+    parts = [load_part(p) for p in a.data.split(",")]
+    X = np.concatenate([x for x, _ in parts])
+    labels = np.concatenate([y for _, y in parts])
     v = np.load(a.val)
     Xv, labels_v = v["X"], v["labels"]
     model = ReaderNet(tuple(int(v) for v in a.channels.split(",")), a.hidden)
@@ -180,10 +197,7 @@ def main(argv=None):
                                     "float32 (x - mean) / max(std, 8) over the canvas, clipped to [-4, 4]"]},
         "output": "logits (N, 64, 12): per frame (4 canvas columns), CTC blank then '0'-'9', '.'",
         "training": {
-            "data": "training/render_strips.py: synthetic seven-segment LCDs and drum counters (fonts on the "
-                    "machine, red fractional drums, rolling drums), plus strips composed of real digit crops "
-                    "(haverland, jomjol from ../shared/data/digits; not shipped). fuel-lcd-binarised crops and "
-                    "all photos are NOT used, so ../shared/data/photos is unseen by this model.",
+            "data": a.data_note,
             "strips": int(len(X)), "epochs": a.epochs, "channels": a.channels, "hidden": a.hidden, "batch": a.bs, "lr": a.lr, "params": params,
             "train_seconds_2_cores": round(time.time() - t0),
             "command": "python training/train_reader.py " + " ".join(sys.argv[1:]),
