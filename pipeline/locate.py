@@ -44,9 +44,29 @@ def _odd(v: float) -> int:
     return v + 1 if v % 2 == 0 else v
 
 
+def component_stats(ink: np.ndarray) -> np.ndarray:
+    """(x, y, w, h, area) of each 8-connected component of ``ink``, background excluded: what
+    ``cv2.connectedComponentsWithStats`` gives, in a third of its time here (its statistics pass is slow on
+    the few-percent-ink images the threshold makes; labelling alone is fast, the rest is over ink pixels only)."""
+    _, labels = cv2.connectedComponents(ink, connectivity=8, ltype=cv2.CV_32S)
+    flat = labels.ravel()
+    at = np.flatnonzero(flat)
+    if not len(at):
+        return np.zeros((0, 5), np.int64)
+    lab = flat[at]
+    order = np.argsort(lab, kind="stable")
+    lab, at = lab[order], at[order]
+    ys, xs = np.divmod(at, labels.shape[1])
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    x0, x1 = np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts)
+    y0, y1 = np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts)
+    area = np.diff(np.r_[starts, len(lab)])
+    return np.stack([x0, y0, x1 - x0 + 1, y1 - y0 + 1, area], 1)
+
+
 def _digit_blobs(ink: np.ndarray, short: int, cfg: LocateConfig) -> list[Blob]:
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    stats = component_stats(ink)
+    x, y, w, h, area = (stats[:, i] for i in range(5))
     lo, hi = cfg.min_digit_frac * short, cfg.max_digit_frac * short
     aspect = w / np.maximum(h, 1)
     fill = area / np.maximum(w * h, 1).astype(np.float64)

@@ -42,6 +42,8 @@ def main(argv=None):
     ap.add_argument("--val", default="/work/cache/strips_val.npz")
     ap.add_argument("--work", type=Path, default=Path("/work/cache/cv"))
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--harvest-models", type=Path, default=None,
+                    help="a previous --work: fold K's crops are proposed by its reader_not_K.onnx (a second round)")
     ap.add_argument("--meterread", default=str(REPO / ".venv/bin/meterread"))
     a = ap.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,8 @@ def main(argv=None):
         strips, model = a.work / f"photos_not_{k}.npz", a.work / f"reader_not_{k}.onnx"
         if not a.skip_train:
             run([py, "training/photo_strips.py", labels, "--folds", str(a.folds), "--fold", str(k),
-                 "--copies", str(a.copies), "--seed", str(k), "--out", str(strips)])
+                 "--copies", str(a.copies), "--seed", str(k), "--out", str(strips)]
+                + (["--model", str(a.harvest_models / f"reader_not_{k}.onnx")] if a.harvest_models else []))
             run([py, "training/train_reader.py", "--channels", "24,48,96,128", "--hidden", "128", "--init", a.init,
                  "--data", f"{strips}*{a.repeat},{a.synthetic}", "--val", a.val, "--epochs", "2", "--bs", "128",
                  "--lr", "1e-3", "--max-minutes", "20", "--out", str(model), "--card", str(model.with_suffix(".json")),

@@ -91,3 +91,17 @@ def test_expand_quad_grows_along_its_axes():
     e = expand_quad(q, 1.0, 0.5, 0.1, 0.1)
     assert e[0].tolist() == pytest.approx([-20, -2])
     assert e[2].tolist() == pytest.approx([110, 22])
+
+
+def test_component_stats_match_opencv():
+    import cv2
+
+    from pipeline.locate import component_stats
+
+    rng = np.random.default_rng(3)
+    for density in (0.0, 0.02, 0.3):
+        ink = ((rng.random((90, 140)) < density) * 255).astype(np.uint8)
+        ink[10:40, 20:30] = 255  # one solid bar among the speckle
+        _, _, ref, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        assert np.array_equal(component_stats(ink), ref[1:])
+    assert component_stats(np.zeros((5, 5), np.uint8)).shape == (0, 5)
