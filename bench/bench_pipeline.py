@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 cv2.setNumThreads(1)
 
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=40, help="photos to time (spread over the folder); 0 = all")
     p.add_argument("--engine", choices=("cnn", "tesseract", "auto"), default=None, help="read_photo engine")
     p.add_argument("--rapidocr", action="store_true", help="also time RapidOCR on the whole photo, if installed")
+    p.add_argument("--no-phone", dest="phone", action="store_false", help="skip the 12-megapixel photo")
     args = p.parse_args(argv)
 
     from pipeline.decode import decode
@@ -94,8 +96,24 @@ def main(argv: list[str] | None = None) -> int:
 
     results = []
     rss_before = peak_rss_mb()
-    results.append(time_method(f"read_photo ({config.engine})", lambda d: read_photo(d, config=config), datas))
+    stages: dict[str, list[float]] = {}
+
+    def read(d: bytes):
+        r = read_photo(d, config=config)
+        for k, v in r.stages_ms.items():
+            stages.setdefault(k, []).append(v)
+
+    results.append(time_method(f"read_photo ({config.engine})", read, datas))
     rss_read = peak_rss_mb()
+    print("read_photo stages, median ms: " + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in stages.items()))
+    if args.phone:
+        # a 12-megapixel phone photo: one of the photos enlarged to 4032x3024 and saved as a phone would
+        img = cv2.imdecode(np.frombuffer(datas[0], np.uint8), cv2.IMREAD_COLOR)
+        big = cv2.resize(img, (4032, 3024), interpolation=cv2.INTER_CUBIC)
+        big = cv2.GaussianBlur(big, (0, 0), 0.8) + np.random.default_rng(0).normal(0, 3, big.shape).astype(np.int16)
+        ok, jpg = cv2.imencode(".jpg", np.clip(big, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        phone = time_method("read_photo, 12 MP phone photo", lambda d: read_photo(d, config=config), [jpg.tobytes()] * 11)
+        print(f"12 MP photo ({len(jpg) / 1e6:.1f} MB JPEG): median {phone['median_ms']:.1f} ms over 10 reads")
 
     import pytesseract
 

@@ -102,6 +102,12 @@ def test_component_stats_match_opencv():
     for density in (0.0, 0.02, 0.3):
         ink = ((rng.random((90, 140)) < density) * 255).astype(np.uint8)
         ink[10:40, 20:30] = 255  # one solid bar among the speckle
+        ink[50:80, 60:90] = 255
+        ink[55:75, 65:85] = 0  # a frame ...
+        ink[60:70, 70:75] = 255  # ... with a component in its hole
         _, _, ref, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        assert np.array_equal(component_stats(ink), ref[1:])
+        for lo, hi in ((0, 1e9), (5, 40)):
+            want = ref[1:][(ref[1:, 3] >= lo) & (ref[1:, 3] <= hi)]
+            got = component_stats(ink, lo, hi)
+            assert np.array_equal(got[np.lexsort(got.T[::-1])], want[np.lexsort(want.T[::-1])])
     assert component_stats(np.zeros((5, 5), np.uint8)).shape == (0, 5)
