@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from pipeline.decode import decode
@@ -213,11 +214,29 @@ def _point_from_peers(c: Candidate, cands: list[Candidate]) -> Candidate:
     return replace(c, digits=digits, frac_start=p.frac_start, point_confidence=p.point_confidence * PEER_POINT_CONFIDENCE)
 
 
+def _area_inside(inner: np.ndarray, outer: np.ndarray) -> float:
+    """Share of the convex quad ``inner`` that lies inside the convex quad ``outer``."""
+    a = float(cv2.contourArea(inner.astype(np.float32)))
+    if a <= 0:
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(inner.astype(np.float32), outer.astype(np.float32))
+    return float(inter) / a
+
+
+def is_rival(c: Candidate, best: Candidate) -> bool:
+    """Does ``c`` read against ``best``? Another row elsewhere on the face does, and so does a crop that saw
+    all of ``best``'s digits and read them otherwise; a crop that saw only part of them (its edge cuts
+    through the window) reads fewer digits without saying anything against the chosen ones."""
+    if _area_inside(best.window.quad, c.window.quad) < 0.05 and _area_inside(c.window.quad, best.window.quad) < 0.05:
+        return True  # elsewhere
+    return _area_inside(best.window.quad, c.deskewed.window.quad) >= 0.9
+
+
 def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
     best = chosen[0]
     mine = {"".join(d.value for d in c.digits) for c in chosen}
-    rival = max((c.score for c in cands if "".join(d.value for d in c.digits) not in mine), default=0.0)
+    rival = max((c.score for c in cands if "".join(d.value for d in c.digits) not in mine and is_rival(c, best)), default=0.0)
     ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0
     return 1.0 - ratio**3
 

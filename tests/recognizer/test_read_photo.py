@@ -94,3 +94,21 @@ def test_bad_input_raises_image_error(tmp_path):
     for data in (b"", b"%PDF-1.4 not a photo", b"\xff\xd8\xff\xe0" + b"\x00" * 20):
         with pytest.raises(ImageError):
             read_photo(data)
+
+
+def test_partial_crop_is_no_rival_but_another_row_or_a_full_view_is():
+    import numpy as np
+
+    from pipeline.types import Deskewed, Window
+    from recognizer.read import Candidate, is_rival
+
+    def cand(x0, x1, y0=0.0, grow=0.0):
+        tight = np.float32([[x0, y0], [x1, y0], [x1, y0 + 10], [x0, y0 + 10]])
+        wide = np.float32([[x0 - grow, y0 - 2], [x1 + grow, y0 - 2], [x1 + grow, y0 + 12], [x0 - grow, y0 + 12]])
+        d = Deskewed(image=np.zeros((4, 4, 3), np.uint8), homography=np.eye(3), window=Window(wide, "unknown"))
+        return Candidate(Window(tight, "unknown"), d, (), (), 0, 1.0, 10.0)
+
+    best = cand(0, 60)
+    assert not is_rival(cand(20, 60), best)  # its crop cut off the first digits
+    assert is_rival(cand(5, 55, grow=10), best)  # saw every digit and read them otherwise
+    assert is_rival(cand(0, 60, y0=100), best)  # another row on the face
