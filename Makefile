@@ -12,7 +12,7 @@ APT_TEST := $(APT_RUN) chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev system-run system-test eval bench clean
+.PHONY: run test install install-dev system-run system-test eval bench bench-service clean
 
 system-run:
 	@bash scripts/apt-ensure.sh $(APT_RUN)
@@ -48,6 +48,11 @@ eval: install
 
 bench: install
 	$(VENV)/bin/python bench/bench_pipeline.py
+
+# the service under load: Debian's `hey` load generator against `meterread serve` on loopback
+bench-service: install
+	@bash scripts/apt-ensure.sh hey
+	$(VENV)/bin/python bench/load_service.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -115,8 +115,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             migrate(engine)
         settings.photos_path.mkdir(parents=True, exist_ok=True)
-        yield
-        engine.dispose()
+        if settings.reader_processes > 0:
+            from .recognition import ReaderPool
+
+            app.state.readers = ReaderPool(settings.reader_processes, settings.recognizer_engine)
+            app.state.readers.warm_up()
+        try:
+            yield
+        finally:
+            if app.state.readers is not None:
+                app.state.readers.shutdown()
+                app.state.readers = None
+            engine.dispose()
 
     app = FastAPI(
         title="meterread",
@@ -130,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.photos = PhotoStore(settings.photos_path)
+    app.state.readers = None  # the recognizer worker processes, started with the app when configured
     _install_error_handlers(app)
 
     if settings.cors_origins:

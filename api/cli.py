@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 from collections.abc import Sequence
 
-from .settings import Settings
+from .settings import ENV_PREFIX, Settings
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -172,18 +173,69 @@ def demo(*, settings: Settings | None = None, out=None) -> dict:
         engine.dispose()
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_readers(workers: int = 1) -> int:
+    """Recognizer processes per HTTP worker: together one per CPU."""
+    return max(1, cpu_count() // max(1, workers))
+
+
+def one_thread_per_process() -> None:
+    """Numerical libraries on one thread each (unless the environment says otherwise): the server's
+    parallelism is its recognizer processes, one per core, and threads on top would only contend. The
+    variables reach processes started after this; OpenCV is set here for this process (the recognizer's
+    onnxruntime sessions already run on one thread)."""
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+    try:
+        import cv2
+
+        cv2.setNumThreads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    except Exception:  # pragma: no cover - OpenCV missing or odd value: its default
+        pass
+
+
+def serve_settings(settings: Settings, *, workers: int = 1, readers: int | None = None) -> Settings:
+    """The settings ``serve`` runs with: ``readers`` recognizer processes per HTTP worker (default:
+    METERREAD_READER_PROCESSES when set, else one per CPU over all workers; 0 reads photos in the request
+    threads)."""
+    if readers is None and os.environ.get(f"{ENV_PREFIX}READER_PROCESSES"):
+        return settings
+    return settings.with_(reader_processes=default_readers(workers) if readers is None else max(0, readers))
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, *, settings: Settings | None = None, reload: bool = False,
-          workers: int = 1, log_level: str = "info") -> None:
-    """Run the HTTP service with uvicorn (migrations are applied at startup)."""
+          workers: int = 1, readers: int | None = None, log_level: str = "info") -> None:
+    """Run the HTTP service with uvicorn: ``workers`` HTTP processes (default 1), each handing photos to
+    ``readers`` single-threaded recognizer processes (default: one per CPU in all; see api/recognition.py).
+    With several HTTP workers the migrations are applied once, before they start."""
     import uvicorn
 
+    workers = max(1, workers or 1)
+    settings = serve_settings(_settings(settings), workers=workers, readers=readers)
+    one_thread_per_process()
     if reload or workers > 1:
-        # uvicorn imports the app itself then: settings come from the environment
-        uvicorn.run("api.asgi:app", host=host, port=port, reload=reload, workers=workers, log_level=log_level)
+        # uvicorn imports api.asgi in every worker: they build their settings from the environment
+        env = settings.to_env()
+        if workers > 1 and settings.migrate_on_startup:
+            init_db(settings=settings)  # once here: workers migrating a fresh database together would race
+            env[f"{ENV_PREFIX}MIGRATE_ON_STARTUP"] = "0"
+        os.environ.update(env)
+        uvicorn.run("api.asgi:app", host=host, port=port, reload=reload, workers=None if reload else workers,
+                    log_level=log_level)
         return
     from .app import create_app
 
-    uvicorn.run(create_app(_settings(settings)), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
 # ---- argparse ------------------------------------------------------------------------------------
@@ -201,7 +253,8 @@ def _settings_from(args) -> Settings:
 
 
 def _cmd_serve(args) -> int:
-    serve(args.host, args.port, settings=_settings_from(args), reload=args.reload, workers=args.workers)
+    serve(args.host, args.port, settings=_settings_from(args), reload=args.reload, workers=args.workers,
+          readers=args.readers)
     return 0
 
 
@@ -248,7 +301,10 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="HTTP worker processes (default 1)")
+    p.add_argument("--readers", type=int, default=None,
+                   help=f"recognizer processes per HTTP worker (default: one per CPU in all, {cpu_count()} here; "
+                        "0 reads photos in the HTTP process's threads)")
     _with_db_options(p)
     p.set_defaults(func=_cmd_serve)
 

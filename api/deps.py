@@ -20,8 +20,11 @@ from .settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
+# Dependencies that only read the application's state are ``async def``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hop per dependency per request that costs more than the function.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -33,12 +36,15 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_photo_store(request: Request) -> PhotoStore:
+async def get_photo_store(request: Request) -> PhotoStore:
     return request.app.state.photos
 
 
-def get_reader(request: Request) -> Callable[..., ReadResult]:
-    """The recognizer call (``read_photo`` with the configured engine); tests override this dependency."""
+async def get_reader(request: Request) -> Callable[..., ReadResult]:
+    """The recognizer call (``read_photo`` with the configured engine, in the worker processes when the
+    app has them); tests override this dependency."""
+    if request.app.state.readers is not None:
+        return request.app.state.readers
     settings: Settings = request.app.state.settings
     if not settings.recognizer_engine:
         return read_photo

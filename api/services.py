@@ -2,12 +2,15 @@
 review, build the history. Keyword-only; raises ApiError; the caller commits."""
 from __future__ import annotations
 
+import io
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from PIL import Image
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,10 +69,32 @@ def plausibility_of(
 # ---- recognise -------------------------------------------------------------------------------------
 
 
+# The photo is decoded here so that what is not a whole photo never reaches the recognizer, which decodes
+# it again at its own working size. A small size is enough for that check: a JPEG is then decoded at the
+# codec's 1/8 scale, which still reads every byte of the file (a truncated or corrupt one fails the same
+# way) at a fraction of the cost (2.5 instead of 16 ms for a 350 kB photo of ../shared/data/photos).
+VALIDATE_LONG_SIDE = 128
+VALIDATE_SHORT_SIDE = 16  # a long thin photo is decoded larger, so that its short side keeps this many pixels
+
+
+def _validation_long_side(data: bytes) -> int:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+    except Exception:  # decode() says what is wrong with the file
+        return VALIDATE_LONG_SIDE
+    return max(VALIDATE_LONG_SIDE, -(-VALIDATE_SHORT_SIDE * max(w, h) // max(1, min(w, h))))
+
+
 def validate_photo(data: bytes, *, settings: Settings) -> str:
     """Decode the header and pixels (nothing stored yet); return the file extension for the format."""
     try:
-        decoded = decode(data, DecodeLimits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels))
+        decoded = decode(data, DecodeLimits(
+            max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels,
+            work_long_side=_validation_long_side(data),
+        ))
     except ImageError as exc:
         raise image_error(exc) from exc
     return EXTENSIONS.get(decoded.format, "bin")

@@ -37,6 +37,9 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     # recognizer engine (cnn | tesseract | auto); None: the recognizer's default
     recognizer_engine: str | None = None
+    # recognizer worker processes (api/recognition.py); 0: photos are read in the request's thread, in this
+    # process (tests, embedding). `meterread serve` sets one per CPU.
+    reader_processes: int = 0
 
     @property
     def db_url(self) -> str:
@@ -56,6 +59,24 @@ class Settings:
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 
+    def to_env(self) -> dict[str, str]:
+        """The environment :meth:`from_env` reads back into these settings (the argon2 costs, which only
+        tests lower, have no variable). For server worker processes, which build their own settings."""
+        env = {ENV_PREFIX + "DATA_DIR": str(self.data_dir)}
+        if self.database_url:
+            env[ENV_PREFIX + "DATABASE_URL"] = self.database_url
+        if self.photos_dir:
+            env[ENV_PREFIX + "PHOTOS_DIR"] = str(self.photos_dir)
+        for name in ("max_upload_bytes", "max_upload_pixels", "token_ttl_hours", "max_per_day", "max_consumption_no_dates",
+                     "reader_processes"):
+            env[ENV_PREFIX + name.upper()] = repr(getattr(self, name))
+        env[ENV_PREFIX + "MIGRATE_ON_STARTUP"] = "1" if self.migrate_on_startup else "0"
+        if self.recognizer_engine:
+            env[ENV_PREFIX + "RECOGNIZER_ENGINE"] = self.recognizer_engine
+        if self.cors_origins:
+            env[ENV_PREFIX + "CORS_ORIGINS"] = ",".join(self.cors_origins)
+        return env
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         values: dict = {}
@@ -71,6 +92,7 @@ class Settings:
             ("token_ttl_hours", float),
             ("max_per_day", float),
             ("max_consumption_no_dates", float),
+            ("reader_processes", int),
         ):
             if v := _env(name.upper()):
                 values[name] = conv(v)

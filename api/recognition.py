@@ -1,0 +1,89 @@
+"""Recognition in worker processes: the HTTP process hands each photo to a pool of single-threaded
+recognizer processes (``meterread serve`` starts one per CPU) and waits for the result.
+
+Why not uvicorn's own worker processes: they share one listening socket and a keep-alive connection stays
+with the process that accepted it, and measured with ``bench/load_service.py`` one of two workers took 92%
+of the work from 8 clients while the other idled. A pool takes photos from one queue, first come first
+served, so every core reads photos as long as there are photos to read.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from recognizer import ReadResult
+
+log = logging.getLogger("meterread.api")
+
+_CONFIG = None  # the recognizer configuration of this worker process
+
+
+def _init_process(engine: str | None) -> None:
+    """Once per worker process: one thread for the numerical libraries, the recognizer configured and
+    its model loaded (the first read's cost, paid before the first photo arrives)."""
+    global _CONFIG
+    from .cli import one_thread_per_process
+
+    one_thread_per_process()
+    import numpy as np
+
+    from recognizer import RecognizerConfig
+    from recognizer.read import engine_reader
+
+    _CONFIG = RecognizerConfig(engine=engine) if engine else None
+    try:
+        engine_reader(_CONFIG or RecognizerConfig()).read([np.full((48, 160, 3), 255, np.uint8)])
+    except Exception:  # pragma: no cover - warming up is an optimisation; the first photo loads it then
+        log.warning("the recognizer could not be warmed up", exc_info=True)
+
+
+def _read(data: bytes, kwargs: dict) -> ReadResult:
+    from recognizer import read_photo
+
+    return read_photo(data, config=_CONFIG, **kwargs)
+
+
+def _ready() -> bool:
+    return True
+
+
+class ReaderPool:
+    """Called like ``read_photo(data, **kwargs)``; runs it in one of ``processes`` worker processes. A worker
+    that dies (a crash in a native library) fails the photo it was reading and the pool is started again."""
+
+    def __init__(self, processes: int, engine: str | None = None):
+        self.processes = int(processes)
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn: the HTTP process has threads by now, and a fork would copy their locks mid-use
+        return ProcessPoolExecutor(
+            self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_process,
+            initargs=(self.engine,),
+        )
+
+    def warm_up(self) -> None:
+        """Start the worker processes (each loads its model as it starts) and wait for an answer; a worker
+        still starting then takes photos as soon as it is ready."""
+        for future in [self._pool.submit(_ready) for _ in range(self.processes)]:
+            future.result()
+
+    def __call__(self, data: bytes, **kwargs) -> ReadResult:
+        pool = self._pool
+        try:
+            return pool.submit(_read, bytes(data), kwargs).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    log.error("a recognizer worker process died; starting the pool again")
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._start()
+            raise
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
