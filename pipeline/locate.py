@@ -124,6 +124,32 @@ def _rows(blobs: list[Blob], min_len: int, max_tilt: float = 1.0) -> list[list[B
     return rows
 
 
+def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob]]:
+    """Pairs of rows that continue one another: a counter whose integer and red drums sit apart (a wider
+    separator, a frame between them) is found as two rows."""
+    out = []
+    for a in rows:
+        ha = float(np.median([b.h for b in a]))
+        end = a[-1]
+        for b in rows:
+            if b is a:
+                continue
+            hb = float(np.median([x.h for x in b]))
+            first = b[0]
+            gap = first.x - (end.x + end.w)
+            if abs(ha - hb) > 0.25 * max(ha, hb) or not (0 <= gap <= max_gap * max(ha, hb)):
+                continue
+            if len(a) >= 2:
+                slope = (end.cy - a[0].cy) / max(end.cx - a[0].cx, 1e-3)
+            else:
+                slope = 0.0
+            if abs(first.cy - (end.cy + slope * (first.cx - end.cx))) > 0.3 * max(ha, hb):
+                continue
+            if len(a) + len(b) <= 10:
+                out.append(a + b)
+    return out
+
+
 def _row_quad(row: list[Blob], pad_x: float = 0.45, pad_y: float = 0.22) -> np.ndarray:
     """A rotated rectangle around the row, from a line through the blob centres."""
     pts = np.array([[b.cx, b.cy] for b in row], np.float32)
@@ -222,7 +248,8 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     # a little sideways, so neighbouring digits stay apart
                     k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
                     m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
-                for row in _rows(_digit_blobs(m, short, cfg), cfg.min_row_len):
+                rows = _rows(_digit_blobs(m, short, cfg), cfg.min_row_len)
+                for row in rows + _joined_rows(rows):
                     h = float(np.median([b.h for b in row]))
                     hs = np.array([b.h for b in row], np.float32)
                     regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))

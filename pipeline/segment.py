@@ -10,6 +10,10 @@ import numpy as np
 @dataclass(frozen=True)
 class SegmentConfig:
     red_share: float = 0.25  # share of red pixels that makes a drum red
+    # red digits on a white drum colour only their strokes: a smaller share counts where the drums on the
+    # left have next to none (a warm light tints every drum a little, the integer ones included)
+    red_ink_share: float = 0.03
+    red_over_left: float = 4.0
 
 
 def _odd(v: float) -> int:
@@ -28,6 +32,24 @@ def is_red(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int, cfg: Segm
     H, W = window_bgr.shape[:2]
     region = _red_mask(window_bgr[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)])
     return region.size > 0 and float(region.mean()) >= cfg.red_share
+
+
+def red_share(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
+    """Share of strongly red pixels in a box of the strip (0 to 1)."""
+    H, W = window_bgr.shape[:2]
+    region = _red_mask(window_bgr[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)])
+    return float(region.mean()) if region.size else 0.0
+
+
+def red_drums(shares: list[float], cfg: SegmentConfig = SegmentConfig()) -> list[bool]:
+    """Which drums of a row are red, from their :func:`red_share`: a red drum face, or red digits on a white
+    drum, judged against the left half of the row (integer drums, never red)."""
+    if not shares:
+        return []
+    left = float(np.median(shares[: max(1, len(shares) // 2)]))
+    return [
+        s >= cfg.red_share or (s >= cfg.red_ink_share and s >= cfg.red_over_left * left + 0.01) for s in shares
+    ]
 
 
 def _longest_run(on: np.ndarray) -> tuple[int, int] | None:

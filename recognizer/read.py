@@ -14,7 +14,7 @@ from pipeline.dials import DialReading, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
 from pipeline.locate import LocateConfig, propose_windows
 from pipeline.quality import assess_quality
-from pipeline.segment import find_point, is_red
+from pipeline.segment import find_point, red_drums, red_share
 from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
 
 from . import plausibility
@@ -31,6 +31,11 @@ POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as o
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
+# The second look: the best strips are read again cut closer above and below. A row proposal built from
+# drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
+# mostly fill, reads such a strip poorly (toloka-water: 02212377 loose, 00414676 at 65% of its height).
+REFINE_TOP = 6
+REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as shares of its height
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,11 @@ def _wheel_pair(a: str, b: str) -> tuple[str, str]:
     return lower, str((int(lower) + 1) % 10)
 
 
-def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec | None) -> Candidate | None:
-    """Turn one strip's line read into a scored candidate reading."""
+def candidate_from_line(
+    w: Window, d: Deskewed, line: LineRead, meter: MeterSpec | None, digit_h: float | None = None
+) -> Candidate | None:
+    """Turn one strip's line read into a scored candidate reading. ``digit_h`` (original pixels) when it is
+    known better than the proposal's height tells (a closer crop of a strip already read)."""
     chars = list(line.chars)
     while chars and chars[0].char == ".":
         chars.pop(0)
@@ -81,11 +89,12 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
         return None
     H, W = d.image.shape[:2]
     half = 0.3 * H  # CTC spans are a few frames wide: a digit's cell reaches about this far around its centre
-    boxes = []
+    spans = []
     for c in digits_c:
         cx = (c.x0 + c.x1) / 2
-        x0, x1 = int(max(0, min(c.x0, cx - half))), int(min(W, max(c.x1, cx + half)))
-        boxes.append(DigitBox(x0, int(0.1 * H), x1, int(0.9 * H), red=is_red(d.image, x0, int(0.2 * H), x1, int(0.8 * H))))
+        spans.append((int(max(0, min(c.x0, cx - half))), int(min(W, max(c.x1, cx + half)))))
+    reds = red_drums([red_share(d.image, x0, int(0.2 * H), x1, int(0.8 * H)) for x0, x1 in spans])
+    boxes = [DigitBox(x0, int(0.1 * H), x1, int(0.9 * H), red=r) for (x0, x1), r in zip(spans, reds)]
     # the fraction: a point the reader saw, else red drums at the right end, else the meter's spec
     points = [i for i, c in enumerate(chars) if c.char == "."]
     point_conf = 1.0
@@ -133,7 +142,8 @@ def candidate_from_line(w: Window, d: Deskewed, line: LineRead, meter: MeterSpec
         digits.append(DigitRead(value, c.confidence, i >= fs, rolling, alt))
     q = w.quad
     quad_h = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
-    digit_h = quad_h / (1.44 if w.source.startswith(("dark", "light")) else 1.3)
+    if digit_h is None:
+        digit_h = quad_h / (1.44 if w.source.startswith(("dark", "light")) else 1.3)
     mean_conf = float(np.mean([x.confidence for x in digits]))
     # the reading is usually the longest row of the largest, clearest digits on the face: 4 to 8 of them,
     # often with red fractional drums; 2 or 3 sure digits are more often a rating or a model number
@@ -167,7 +177,23 @@ def evaluate_windows(
     lines = reader.read([d.image for d in strips]) if strips else []
     out = [c for w, d, line in zip(windows, strips, lines) if (c := candidate_from_line(w, d, line, meter)) is not None]
     out.sort(key=lambda c: -c.score)
+    # A second look at the best strips, closer: the same digits, so the same digit height
+    top = out[:REFINE_TOP]
+    if top:
+        close = [closer_strip(decoded, c.deskewed) for c in top]
+        for c, d, line in zip(top, close, reader.read([d.image for d in close])):
+            if (c2 := candidate_from_line(d.window, d, line, meter, digit_h=c.digit_height)) is not None:
+                out.append(c2)
+        out.sort(key=lambda c: -c.score)
     return out
+
+
+def closer_strip(decoded: DecodedImage, d: Deskewed, keep: tuple[float, float] = REFINE_KEEP) -> Deskewed:
+    """The strip ``d`` cut to the rows ``keep`` (shares of its height), deskewed again from the photo."""
+    H, W = d.image.shape[:2]
+    pts = np.array([[0, keep[0] * H], [W, keep[0] * H], [W, keep[1] * H], [0, keep[1] * H]], np.float32)
+    w = d.window
+    return deskew(decoded, Window(to_original(d, pts).astype(np.float32), w.kind, w.score, w.source + "/close"), STRIP_HEIGHT)
 
 
 def _overlaps(a: Window, b: Window) -> bool:
@@ -178,11 +204,43 @@ def _overlaps(a: Window, b: Window) -> bool:
     return min(ax1, bx1) > max(ax0, bx0) and min(ay1, by1) > max(ay0, by0)
 
 
+def _digits_of(c: Candidate) -> str:
+    return "".join(d.value for d in c.digits)
+
+
+def _common_run(a: str, b: str) -> int:
+    """Length of the longest run of characters that ``a`` and ``b`` share."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def whole_row(best: Candidate, cands: list[Candidate]) -> Candidate:
+    """A crop may catch only part of a counter (``10.432`` of ``13710.432``): where another crop over the
+    same place reads more digits, among them ``best``'s in order (all but one at an end, which the
+    longer crop may have cut), surely and nearly as well, the
+    longer read is the counter."""
+    mine = _digits_of(best)
+    longer = [
+        c for c in cands
+        if len(c.digits) > len(best.digits) and len(c.digits) <= 8
+        and _common_run(mine, _digits_of(c)) >= max(3, len(mine) - 1)
+        and c.score >= 0.75 * best.score and _area_inside(best.window.quad, c.deskewed.window.quad) >= 0.6
+        and min(d.confidence for d in c.digits) >= 0.6
+    ]
+    return max(longer, key=lambda c: c.score) if longer else best
+
+
 def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     """The best row, plus a second register (day/night counters) when one looks just like it."""
     if not cands:
         return []
-    best = cands[0]
+    best = whole_row(cands[0], cands)
     chosen = [best]
     for c in cands[1:]:
         if len(chosen) == 2:
@@ -206,7 +264,12 @@ def _point_from_peers(c: Candidate, cands: list[Candidate]) -> Candidate:
     if c.frac_start < len(c.digits):
         return c
     values = [d.value for d in c.digits]
-    peers = [p for p in cands if p is not c and [d.value for d in p.digits] == values and p.frac_start < len(p.digits)]
+    # a closer crop cuts through the drums' edges, which the reader may take for a point: it lends none
+    peers = [
+        p for p in cands
+        if p is not c and [d.value for d in p.digits] == values and p.frac_start < len(p.digits)
+        and not p.window.source.endswith("/close")
+    ]
     if not peers:
         return c
     p = max(peers, key=lambda p: p.point_confidence)
