@@ -20,6 +20,11 @@ class LocateConfig:
     min_digit_frac: float = 0.015  # digit height as a share of the image's short side
     max_digit_frac: float = 0.75
     min_row_len: int = 3
+    # a pair of digit blobs is a row too, widened more: where a thin "1" or a wide gap breaks a counter's
+    # row, the pair is often all that is found of it
+    pair_rows: bool = True
+    pair_pad: float = 2.5  # digit heights added each side of a pair (against 0.45 for longer rows)
+    max_pairs: int = 4
     max_proposals: int = 12
 
 
@@ -124,6 +129,15 @@ def _rows(blobs: list[Blob], min_len: int, max_tilt: float = 1.0) -> list[list[B
     return rows
 
 
+def _digit_pair(a: Blob, b: Blob) -> bool:
+    """Two blobs that look like neighbouring digits of one counter: digit-wide, alike, close together."""
+    return (
+        all(0.3 <= x.w / max(x.h, 1) <= 0.9 for x in (a, b))
+        and abs(a.w - b.w) <= 0.3 * max(a.w, b.w)
+        and b.x - (a.x + a.w) <= 0.8 * max(a.h, b.h)
+    )
+
+
 def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob]]:
     """Pairs of rows that continue one another: a counter whose integer and red drums sit apart (a wider
     separator, a frame between them) is found as two rows."""
@@ -153,7 +167,7 @@ def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob
 def _row_quad(row: list[Blob], pad_x: float = 0.45, pad_y: float = 0.22) -> np.ndarray:
     """A rotated rectangle around the row, from a line through the blob centres."""
     pts = np.array([[b.cx, b.cy] for b in row], np.float32)
-    if len(row) >= 2:
+    if len(row) >= 3:  # two centres give too unsure a direction: a pair is taken as level
         vx, vy, _, _ = cv2.fitLine(pts, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
         if vx < 0:
             vx, vy = -vx, -vy
@@ -237,6 +251,7 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
     gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
     short = min(gray.shape)
     found: list[tuple[float, np.ndarray, int, str]] = []
+    pairs: list[tuple[float, np.ndarray, int, str]] = []
     for polarity in ("dark", "light"):
         g = gray if polarity == "dark" else 255 - gray
         for block_frac in (0.06, 0.18):
@@ -248,24 +263,31 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     # a little sideways, so neighbouring digits stay apart
                     k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
                     m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
-                rows = _rows(_digit_blobs(m, short, cfg), cfg.min_row_len)
-                for row in rows + _joined_rows(rows):
+                rows = _rows(_digit_blobs(m, short, cfg), 2 if cfg.pair_rows else cfg.min_row_len)
+                for row in [r for r in rows if len(r) >= cfg.min_row_len] + _joined_rows(rows):
                     h = float(np.median([b.h for b in row]))
                     hs = np.array([b.h for b in row], np.float32)
                     regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
                     score = h * regular * min(len(row), 8) ** 0.5
                     found.append((score, _row_quad(row), len(row), f"{polarity}/b{block_frac}/c{close}"))
+                for a, b in (r for r in rows if len(r) == 2 and _digit_pair(*r)):
+                    pairs.append((float(min(a.h, b.h)), _row_quad([a, b], pad_x=cfg.pair_pad, pad_y=0.1), 2, f"{polarity}/b{block_frac}/c{close}/pair"))
     found.sort(key=lambda t: -t[0])
+    pairs.sort(key=lambda t: -t[0])
     rects = sorted(_rectangles(gray), key=lambda t: -t[0])
     kept: list[tuple[float, np.ndarray, str]] = []
-    # rows and frames take turns, so neither kind crowds the other out of the proposals
-    for group in ([(s, q, src) for s, q, _, src in found], rects):
+    # rows, frames and pairs each have their own quota, so no kind crowds the others out of the proposals
+    for group, quota in (
+        ([(s, q, src) for s, q, _, src in found], cfg.max_proposals),
+        (rects, cfg.max_proposals),
+        ([(s, q, src) for s, q, _, src in pairs], cfg.max_pairs),
+    ):
         n = 0
         for cand in group:
             if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):
                 kept.append(cand)
                 n += 1
-            if n >= cfg.max_proposals:
+            if n >= quota:
                 break
     to_orig = 1.0 / (f * decoded.scale)
     return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, src in kept]

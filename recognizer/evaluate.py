@@ -226,11 +226,18 @@ def summarise(rows: list[dict]) -> dict:
     for r in rows:
         if r.get("cause"):
             causes[r["cause"]] += 1
-    return {
+    out = {
         "by_source": {k: _stats(v) for k, v in sorted(by.items())},
         "overall": _stats(rows),
         "causes": dict(sorted(causes.items(), key=lambda kv: -kv[1])),
     }
+    # One source can outweigh all the others (429 fuel-pump photos against 30 of other meters): the others
+    # together are a figure of their own
+    labelled = {k: sum(r["labelled"] for r in v) for k, v in by.items()}
+    if sum(n > 0 for n in labelled.values()) >= 3:
+        big = max(labelled, key=labelled.get)
+        out["all_but"] = (big, _stats([r for r in rows if (r["source"] or "-") != big]))
+    return out
 
 
 def coverage_curve(rows: list[dict], points: int = 10) -> list[dict]:
@@ -277,6 +284,9 @@ def format_table(summary: dict, curve: list[dict] | None = None) -> str:
     """A plain-text table by source and overall, the legend, the causes and the coverage curve."""
     head = ["source"] + [c[0] for c in COLUMNS]
     body = [[src] + [c[2](s) for c in COLUMNS] for src, s in summary["by_source"].items()]
+    if summary.get("all_but"):
+        big, stats = summary["all_but"]
+        body.append([f"all but {big}"] + [c[2](stats) for c in COLUMNS])
     body.append(["overall"] + [c[2](summary["overall"]) for c in COLUMNS])
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
 
@@ -284,7 +294,8 @@ def format_table(summary: dict, curve: list[dict] | None = None) -> str:
         return "  ".join(v.ljust(widths[0]) if i == 0 else v.rjust(widths[i]) for i, v in enumerate(r))
 
     out = [line(head), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in body[:-1]] + ["  ".join("-" * w for w in widths), line(body[-1])]
+    n_rest = 2 if summary.get("all_but") else 1
+    out += [line(r) for r in body[:-n_rest]] + ["  ".join("-" * w for w in widths)] + [line(r) for r in body[-n_rest:]]
     out.append("")
     out += [f"  {name}: {meaning}" for name, meaning, _ in COLUMNS[2:]]
     if summary.get("causes"):

@@ -30,6 +30,7 @@ POINT_WITH_SHAPE = 0.02  # ... or with a point-shaped blob in the same gap
 POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as often right as emitted ones
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
+LEADING_ZERO = 1.1
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
@@ -52,6 +53,11 @@ class Candidate:
     @property
     def reading(self) -> str:
         return _reading(list(self.digits), self.frac_start)
+
+
+def frac_start_ok(fs: int, n: int) -> bool:
+    """At least two integer digits before the fraction (``0.57`` is a price or a rate more than a counter)."""
+    return fs >= 2
 
 
 def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: float, source: str) -> Window:
@@ -150,6 +156,8 @@ def candidate_from_line(
     score = mean_conf**2 * LENGTH_PRIOR.get(n, 0.8) * digit_h**0.5
     if any(b.red for b in boxes[1:]) and not boxes[0].red:
         score *= 1.2
+    if n >= 4 and digits[0].value == "0" and digits[0].confidence >= 0.9 and frac_start_ok(fs, n):
+        score *= LEADING_ZERO  # counters show their leading zeros; serial and model numbers seldom start with one
     if meter is not None and meter.integer_digits is not None:
         want = meter.integer_digits + (meter.fractional_digits or 0)
         score *= 1.0 if n == want else 0.6
@@ -163,7 +171,7 @@ def strips_for(decoded: DecodedImage, windows: list[Window]) -> list[Deskewed]:
     out = []
     for w in windows:
         grow = RECT_GROW if w.source.startswith("rect") else ROW_GROW
-        vgrow = 0.06 if w.source.startswith("rect") else 0.2
+        vgrow = 0.06 if w.source.startswith("rect") or w.source.endswith("/pair") else 0.2
         wide = Window(expand_quad(w.quad, grow, grow, vgrow, vgrow), w.kind, w.score, w.source)
         out.append(deskew(decoded, wide, STRIP_HEIGHT))
     return out

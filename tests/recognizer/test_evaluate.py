@@ -139,3 +139,16 @@ def test_rounded_label_is_its_own_column():
     assert score_row(label("22"), result("22.54"))["int_or_rounded"] is True  # the integer part still counts
     assert score_row(label("23"), result("2254"))["int_or_rounded"] is False  # no point read: no rounding
     assert score_row(label("23.5"), result("22.54"))["int_or_rounded"] is False  # the label has a fraction
+
+
+def test_the_largest_source_apart_from_the_others_together():
+    scored = []
+    for i in range(12):  # a big source read right, two small ones read half right
+        scored.append(score_row(label(f"{i:05d}", source="big"), result(f"{i:05d}")))
+    for i, src in enumerate(["s1", "s1", "s2", "s2"]):
+        scored.append(score_row(label(f"{i:05d}", source=src), result(f"{i:05d}" if i % 2 == 0 else "77777")))
+    summary = summarise(scored)
+    big, rest = summary["all_but"]
+    assert big == "big" and rest["n_labelled"] == 4 and rest["int_exact"] == pytest.approx(0.5)
+    assert any(line.startswith("all but big") and "50.0%" in line for line in format_table(summary).splitlines())
+    assert "all_but" not in summarise(scored[:12])  # one source: nothing to set apart
