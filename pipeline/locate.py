@@ -141,26 +141,23 @@ def _digit_pair(a: Blob, b: Blob) -> bool:
 def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob]]:
     """Pairs of rows that continue one another: a counter whose integer and red drums sit apart (a wider
     separator, a frame between them) is found as two rows."""
+    if len(rows) < 2:
+        return []
+    h = np.array([float(np.median([b.h for b in r])) for r in rows])
+    x0 = np.array([r[0].x for r in rows], np.float64)
+    cx0 = np.array([r[0].cx for r in rows])
+    cy0 = np.array([r[0].cy for r in rows])
+    n = np.array([len(r) for r in rows])
     out = []
-    for a in rows:
-        ha = float(np.median([b.h for b in a]))
+    for i, a in enumerate(rows):
         end = a[-1]
-        for b in rows:
-            if b is a:
-                continue
-            hb = float(np.median([x.h for x in b]))
-            first = b[0]
-            gap = first.x - (end.x + end.w)
-            if abs(ha - hb) > 0.25 * max(ha, hb) or not (0 <= gap <= max_gap * max(ha, hb)):
-                continue
-            if len(a) >= 2:
-                slope = (end.cy - a[0].cy) / max(end.cx - a[0].cx, 1e-3)
-            else:
-                slope = 0.0
-            if abs(first.cy - (end.cy + slope * (first.cx - end.cx))) > 0.3 * max(ha, hb):
-                continue
-            if len(a) + len(b) <= 10:
-                out.append(a + b)
+        slope = (end.cy - a[0].cy) / max(end.cx - a[0].cx, 1e-3) if len(a) >= 2 else 0.0
+        hmax = np.maximum(h, h[i])
+        gap = x0 - (end.x + end.w)
+        ok = (np.abs(h - h[i]) <= 0.25 * hmax) & (gap >= 0) & (gap <= max_gap * hmax) & (n + len(a) <= 10)
+        ok &= np.abs(cy0 - (end.cy + slope * (cx0 - end.cx))) <= 0.3 * hmax
+        ok[i] = False
+        out += [a + rows[j] for j in np.flatnonzero(ok)]
     return out
 
 

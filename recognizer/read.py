@@ -35,7 +35,7 @@ RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its e
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
 # mostly fill, reads such a strip poorly (toloka-water: 02212377 loose, 00414676 at 65% of its height).
-REFINE_TOP = 6
+REFINE_TOP = 4
 REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as shares of its height
 
 
