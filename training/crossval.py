@@ -42,6 +42,7 @@ def main(argv=None):
     ap.add_argument("--val", default="/work/cache/strips_val.npz")
     ap.add_argument("--work", type=Path, default=Path("/work/cache/cv"))
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--freeze-bn", action="store_true", help="train_reader --freeze-bn (an --init recovered from ONNX)")
     ap.add_argument("--harvest-models", type=Path, default=None,
                     help="a previous --work: fold K's crops are proposed by its reader_not_K.onnx (a second round)")
     ap.add_argument("--meterread", default=str(REPO / ".venv/bin/meterread"))
@@ -59,7 +60,8 @@ def main(argv=None):
             run([py, "training/train_reader.py", "--channels", "24,48,96,128", "--hidden", "128", "--init", a.init,
                  "--data", f"{strips}*{a.repeat},{a.synthetic}", "--val", a.val, "--epochs", "2", "--bs", "128",
                  "--lr", "1e-3", "--max-minutes", "20", "--out", str(model), "--card", str(model.with_suffix(".json")),
-                 "--data-note", f"cross-validation: photos outside fold {k} of {a.folds}, plus synthetic strips"])
+                 "--data-note", f"cross-validation: photos outside fold {k} of {a.folds}, plus synthetic strips"]
+                + (["--freeze-bn"] if a.freeze_bn else []))
         out = a.work / f"eval_fold_{k}.jsonl"
         run([a.meterread, "eval", labels, "--folds", str(a.folds), "--fold", str(k), "--reader-model", str(model),
              "--workers", str(os.cpu_count() or 1), "--out", str(out)])

@@ -223,6 +223,9 @@ def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) 
     cells = [cv2.resize(c, (c.shape[1], hh)) for c in cells]
     sep_w = int(hh * rng.uniform(0.02, 0.35))
     sep_c = rng.uniform(0, 255, 3) if rng.random() < 0.5 else bg * rng.uniform(0.2, 1.0)
+    if rng.random() < CELL_SHARE:
+        cells = [_drum_cell(c, rng) for c in cells]
+        sep_w = int(hh * rng.uniform(0.15, 0.6))  # each drum behind its own window in the face plate
     parts = []
     for i, c in enumerate(cells):
         if i:
@@ -243,6 +246,34 @@ def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) 
     img = cv2.copyMakeBorder(row, my0, my1, mx0, mx1, cv2.BORDER_CONSTANT, value=face.tolist())
     _unit_text(img, rng, mx0 + row.shape[1], my0 + fr, hh, 255 - face if rng.random() < 0.5 else frame_c, mx1)
     return img, label
+
+
+CELL_SHARE = 0.3  # drum counters whose drums each sit in a window of their own (many water meters)
+
+
+def _drum_cell(cell: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A drum seen through its own window: darker towards the top and bottom (the drum's curve), a thin
+    frame, and the drum's edge above and below the digit."""
+    h = cell.shape[0]
+    y = np.linspace(-1.0, 1.0, h)[:, None, None]
+    out = cell * (1.0 - rng.uniform(0.15, 0.5) * y**2)
+    if rng.random() < 0.7:
+        t = max(1, int(h * rng.uniform(0.02, 0.06)))
+        frame = rng.uniform(0, 120) * np.ones(3)
+        out[:t], out[-t:], out[:, :t], out[:, -t:] = frame, frame, frame, frame
+    return out
+
+
+def loose_crop(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The window's proposal taller than its digits (a frame or drum cells found instead of the digits):
+    bands of the face and a frame edge above and below, so that the digits fill only half the strip."""
+    h = img.shape[0]
+    face = rng.uniform(0, 255) * rng.uniform(0.85, 1.15, 3)
+    frame = rng.uniform(0, 255, 3)
+    t = max(1, int(h * rng.uniform(0.03, 0.12)))
+    img = cv2.copyMakeBorder(img.astype(np.float32), t, t, 0, 0, cv2.BORDER_CONSTANT, value=frame.tolist())
+    top, bottom = (rng.uniform(0.1, 0.5, 2) * h).astype(int)
+    return cv2.copyMakeBorder(img, top, bottom, 0, 0, cv2.BORDER_CONSTANT, value=face.tolist())
 
 
 # -------------------------------------------------------------------------------------- printed words
@@ -409,6 +440,8 @@ def augment_strip(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+LOOSE_SHARE = 0.2  # strips cut loosely above and below the digits
+
 MIXES = {  # shares of: printed words, clutter, real-crop composites, drum counters (the rest: LCDs)
     "default": (0.07, 0.05, 0.23, 0.30),
     "lcd": (0.06, 0.04, 0.15, 0.20),
@@ -429,6 +462,8 @@ def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = 
         img, label = render_drum_strip(rng)
     else:
         img, label = render_lcd_strip(rng)
+    if label and rng.random() < LOOSE_SHARE:
+        img = loose_crop(img, rng)
     return augment_strip(img, rng), label
 
 

@@ -88,6 +88,16 @@ def load_part(spec: str) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate([X] * k), np.concatenate([y] * k)) if k > 1 else (X, y)
 
 
+def train_mode(model: nn.Module, freeze_bn: bool) -> None:
+    """Training mode; with ``freeze_bn`` the BatchNorms keep their running statistics (a network recovered
+    from ONNX by onnx_to_torch.py carries the folded statistics there, which batch statistics would undo)."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+
+
 def evaluate(model, X, labels, bs=256) -> dict:
     model.eval()
     right = 0
@@ -129,6 +139,7 @@ def main(argv=None):
     ap.add_argument("--channels", default="16,32,64,96", help="convolution widths of the four stages")
     ap.add_argument("--hidden", type=int, default=96, help="LSTM width per direction")
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (a .pt this script saved)")
+    ap.add_argument("--freeze-bn", action="store_true", help="keep BatchNorm statistics (fine-tuning a network recovered from ONNX)")
     ap.add_argument("--data-note", default=SYNTHETIC_NOTE, help="what the strips are, for the model card")
     ap.add_argument("--out", type=Path, default=Path("models/reader.onnx"))
     ap.add_argument("--card", type=Path, default=Path("models/reader.json"))
@@ -152,7 +163,7 @@ def main(argv=None):
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     t0 = time.time()
     step = 0
-    model.train()
+    train_mode(model, a.freeze_bn)
     done = False
     for ep in range(a.epochs):
         order = rng.permutation(len(X))
@@ -176,6 +187,7 @@ def main(argv=None):
                 done = True
                 break
         print(f"epoch {ep}: val {evaluate(model, Xv[:1000], labels_v[:1000])}", flush=True)
+        train_mode(model, a.freeze_bn)
         export_onnx(model, a.out)
         torch.save(model.state_dict(), a.out.with_suffix(".pt"))
         if done:
