@@ -6,7 +6,7 @@ which row is the reading by classifying its digits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -25,6 +25,9 @@ class LocateConfig:
     pair_rows: bool = True
     pair_pad: float = 2.5  # digit heights added each side of a pair (against 0.45 for longer rows)
     max_pairs: int = 4
+    # adaptive-threshold block sizes (shares of the short side) per ink polarity. Dropping dark/0.18 (it
+    # gives the chosen row on 12 of 482 photos) saves a quarter of the blob search but loses two readings
+    block_fracs: dict = field(default_factory=lambda: {"dark": (0.06, 0.18), "light": (0.06, 0.18)})
     max_proposals: int = 12
 
 
@@ -251,7 +254,7 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
     pairs: list[tuple[float, np.ndarray, int, str]] = []
     for polarity in ("dark", "light"):
         g = gray if polarity == "dark" else 255 - gray
-        for block_frac in (0.06, 0.18):
+        for block_frac in cfg.block_fracs[polarity]:
             ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(max(11, short * block_frac)), 8)
             for close in (0, max(3, short // 60)):
                 m = ink
