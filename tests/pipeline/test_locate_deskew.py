@@ -111,3 +111,23 @@ def test_component_stats_match_opencv():
             got = component_stats(ink, lo, hi)
             assert np.array_equal(got[np.lexsort(got.T[::-1])], want[np.lexsort(want.T[::-1])])
     assert component_stats(np.zeros((5, 5), np.uint8)).shape == (0, 5)
+
+
+def test_rows_across_a_wider_separator_are_joined():
+    from pipeline.locate import _joined_rows
+
+    ints = [Blob(10 + 25 * i, 100, 18, 30) for i in range(5)]  # 5 integer drums, pitch 25
+    fracs = [Blob(10 + 25 * 5 + 40 + 25 * i, 101, 18, 30) for i in range(3)]  # 3 red drums after a 47-px gap
+    above = [Blob(10 + 25 * 5 + 40 + 25 * i, 20, 18, 30) for i in range(3)]  # same size, another line
+    small = [Blob(10 + 25 * 5 + 40 + 15 * i, 108, 10, 14) for i in range(3)]  # "m3" sized text after it
+    joined = _joined_rows([ints, fracs, above, small])
+    assert joined == [ints + fracs]
+
+
+def test_a_pair_of_digits_is_a_proposal_of_its_own():
+    from pipeline.locate import _digit_pair
+
+    assert _digit_pair(Blob(0, 0, 18, 30), Blob(24, 1, 17, 30))
+    assert not _digit_pair(Blob(0, 0, 18, 30), Blob(80, 1, 17, 30))  # too far apart
+    assert not _digit_pair(Blob(0, 0, 3, 30), Blob(24, 1, 17, 30))  # a bar and a digit
+    assert not _digit_pair(Blob(0, 0, 40, 30), Blob(44, 1, 40, 30))  # wider than digits

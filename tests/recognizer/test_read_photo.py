@@ -112,3 +112,47 @@ def test_partial_crop_is_no_rival_but_another_row_or_a_full_view_is():
     assert not is_rival(cand(20, 60), best)  # its crop cut off the first digits
     assert is_rival(cand(5, 55, grow=10), best)  # saw every digit and read them otherwise
     assert is_rival(cand(0, 60, y0=100), best)  # another row on the face
+
+
+def _candidate(x0, x1, digits: str, score: float, y0: float = 0.0, frac_start: int | None = None):
+    from pipeline.types import Deskewed, Window
+    from recognizer.read import Candidate
+    from recognizer.result import DigitRead
+
+    tight = np.float32([[x0, y0], [x1, y0], [x1, y0 + 10], [x0, y0 + 10]])
+    wide = np.float32([[x0 - 15, y0 - 2], [x1 + 15, y0 - 2], [x1 + 15, y0 + 12], [x0 - 15, y0 + 12]])
+    d = Deskewed(image=np.zeros((4, 4, 3), np.uint8), homography=np.eye(3), window=Window(wide, "unknown"))
+    reads = tuple(DigitRead(ch, 0.99, False) for ch in digits)
+    return Candidate(Window(tight, "unknown"), d, (), reads, len(digits) if frac_start is None else frac_start, score, 10.0)
+
+
+def test_a_longer_crop_of_the_same_counter_wins_over_a_part_of_it():
+    from recognizer.read import whole_row
+
+    part = _candidate(60, 110, "10432", 6.6)  # the right end of 13710432, as one crop saw it
+    whole = _candidate(0, 110, "1371043", 6.2)  # a wider crop, its last digit cut
+    serial = _candidate(0, 110, "8812345", 6.5, y0=100)  # another row elsewhere
+    assert whole_row(part, [part, serial, whole]) is whole
+    assert whole_row(part, [part, serial]) is part
+    weaker = _candidate(0, 110, "1371043", 3.0)
+    assert whole_row(part, [part, weaker]) is part  # a far weaker read is not the counter
+
+
+def test_closer_strip_keeps_the_middle_rows_of_the_window():
+    from pipeline.decode import decode
+    from pipeline.deskew import deskew
+    from pipeline.types import Window
+    from recognizer.read import STRIP_HEIGHT, closer_strip
+
+    img = np.full((200, 400, 3), 255, np.uint8)
+    img[90:110, 100:300] = 0  # the digits' band: the middle fifth of the window below
+    ok, buf = __import__("cv2").imencode(".png", img)
+    d = decode(buf.tobytes())
+    strip = deskew(d, Window(np.float32([[100, 50], [300, 50], [300, 150], [100, 150]]), "unknown"), STRIP_HEIGHT)
+    close = closer_strip(d, strip)
+    assert close.image.shape[0] == STRIP_HEIGHT
+    # the dark band fills a larger share of the closer strip
+    dark = lambda s: float((s.image.mean(axis=2) < 128).mean())  # noqa: E731
+    assert dark(close) > 1.4 * dark(strip)
+    ys = close.window.quad[:, 1]
+    assert ys.min() >= 50 + 0.18 * 100 and ys.max() <= 50 + 0.85 * 100  # REFINE_KEEP, give or take a pixel
