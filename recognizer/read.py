@@ -31,6 +31,7 @@ POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as o
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
 LEADING_ZERO = 1.1
+FRAME_DIGIT_SHARE = 0.15
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
@@ -148,7 +149,11 @@ def candidate_from_line(
         digits.append(DigitRead(value, c.confidence, i >= fs, rolling, alt))
     q = w.quad
     quad_h = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
-    if digit_h is None:
+    if digit_h is None and w.source.startswith("frame"):
+        # the band of the whole photo says nothing of the digits' size: scored as digits of a middling
+        # size, so that it wins only where no row or window reads well
+        digit_h = FRAME_DIGIT_SHARE * quad_h
+    elif digit_h is None:
         digit_h = quad_h / (1.44 if w.source.startswith(("dark", "light")) else 1.3)
     mean_conf = float(np.mean([x.confidence for x in digits]))
     # the reading is usually the longest row of the largest, clearest digits on the face: 4 to 8 of them,
@@ -172,6 +177,8 @@ def strips_for(decoded: DecodedImage, windows: list[Window]) -> list[Deskewed]:
     for w in windows:
         grow = RECT_GROW if w.source.startswith("rect") else ROW_GROW
         vgrow = 0.06 if w.source.startswith("rect") or w.source.endswith("/pair") else 0.2
+        if w.source.startswith("frame"):
+            grow = vgrow = 0.0
         wide = Window(expand_quad(w.quad, grow, grow, vgrow, vgrow), w.kind, w.score, w.source)
         out.append(deskew(decoded, wide, STRIP_HEIGHT))
     return out
@@ -307,7 +314,13 @@ def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
     best = chosen[0]
     mine = {"".join(d.value for d in c.digits) for c in chosen}
-    rival = max((c.score for c in cands if "".join(d.value for d in c.digits) not in mine and is_rival(c, best)), default=0.0)
+    # a band of the whole photo is a fallback for close-ups: it reads the window's digits among everything
+    # else in the band, and says nothing against a row read on its own
+    rival = max(
+        (c.score for c in cands
+         if "".join(d.value for d in c.digits) not in mine and not c.window.source.startswith("frame") and is_rival(c, best)),
+        default=0.0,
+    )
     ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0
     return 1.0 - ratio**3
 
