@@ -291,7 +291,7 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                 n += 1
             if n >= quota:
                 break
-    if cfg.frame_proposals:
+    if cfg.frame_proposals and float(gray.std()) >= 8.0:  # not on a blank or flat photo
         # a photo taken so close that the digits fill it: their bars break apart and no row or frame
         # holds them, but the middle of the photo, read as one strip, does
         H, W = gray.shape
