@@ -31,6 +31,7 @@ POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as o
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
 LEADING_ZERO = 1.1
+POINT_AFTER_ZEROS = 0.8
 FRAME_DIGIT_SHARE = 0.15
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
@@ -132,6 +133,10 @@ def candidate_from_line(
             else:
                 # no point, though there may be one: the reader gave it some weight, or a blob looks like one
                 point_conf = min(1.0 - p_dot, POINT_SHAPE_ONLY if shape is not None else 1.0)
+    if 2 <= fs < n and digits_c[0].char == "0" and not boxes[fs].red:
+        # leading zeros are a drum counter's, whose fraction is red drums, not a point; a display that
+        # shows both exists, but a gap between two drums read as a point is the likelier story
+        point_conf *= POINT_AFTER_ZEROS
     if meter is not None and meter.fractional_digits is not None:
         fs = max(0, n - meter.fractional_digits)
     digits = []

@@ -156,3 +156,24 @@ def test_closer_strip_keeps_the_middle_rows_of_the_window():
     assert dark(close) > 1.4 * dark(strip)
     ys = close.window.quad[:, 1]
     assert ys.min() >= 50 + 0.18 * 100 and ys.max() <= 50 + 0.85 * 100  # REFINE_KEEP, give or take a pixel
+
+
+def test_a_point_after_leading_zeros_is_doubted():
+    """``005.30``: leading zeros are a drum counter's, which shows its fraction in red, not after a point."""
+    from pipeline.types import Deskewed, Window
+    from recognizer.read import POINT_AFTER_ZEROS, candidate_from_line
+    from recognizer.reader import CharRead, LineRead
+
+    strip = np.full((48, 240, 3), 200, np.uint8)  # grey drums: no red anywhere
+    quad = np.float32([[0, 0], [240, 0], [240, 48], [0, 48]])
+    d = Deskewed(image=strip, homography=np.eye(3), window=Window(quad, "unknown", source="rect/dark"))
+
+    def line(text: str) -> LineRead:
+        chars = tuple(CharRead(ch, 0.99, 10 + 40 * i, 30 + 40 * i) for i, ch in enumerate(text))
+        return LineRead(text, chars, 0.9)
+
+    zeros = candidate_from_line(d.window, d, line("005.30"), None)
+    plain = candidate_from_line(d.window, d, line("125.30"), None)
+    assert zeros.reading == "005.30" and plain.reading == "125.30"  # the reading stands; only its certainty drops
+    assert zeros.point_confidence == pytest.approx(0.99 * POINT_AFTER_ZEROS)
+    assert plain.point_confidence == pytest.approx(0.99)
