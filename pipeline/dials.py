@@ -28,6 +28,7 @@ class DialConfig:
     min_elongation: float = 1.3  # long side / short side of the pointer's rotated box
     min_solidity: float = 0.55  # a star-shaped flow indicator is far less solid than a pointer
     max_dials: int = 5
+    join_share: float = 0.012  # closing size (share of the short side) that rejoins a pointer's pieces
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,35 @@ def _red(bgr: np.ndarray) -> np.ndarray:
     return (((h <= 12) | (h >= 162)) & (s >= 70) & (v >= 40)).astype(np.uint8) * 255
 
 
-def find_dials(decoded: DecodedImage, window_quad: np.ndarray | None = None, cfg: DialConfig = DialConfig()) -> list[Dial]:
-    """Red pointers outside the digit window (quad in original pixels), with their values."""
+def face_up(window_quad: np.ndarray) -> tuple[float, float]:
+    """The face's up if the counter window sits level on it: square to the window's top edge. A photo taken
+    at an angle turns the whole face, dials and counter alike."""
+    tl, tr = np.asarray(window_quad, np.float64)[:2]
+    right = (tr - tl) / (np.linalg.norm(tr - tl) + 1e-9)
+    return float(right[1]), float(-right[0])
+
+
+def find_dials(decoded: DecodedImage, window_quad: np.ndarray | None = None, cfg: DialConfig = DialConfig(),
+               up: tuple[float, float] = (0.0, -1.0)) -> list[Dial]:
+    """Red pointers outside the digit window (quad in original pixels), with their values read clockwise
+    from ``up`` (a unit vector in image coordinates; the photo's up by default)."""
     img = decoded.image
     f = min(1.0, cfg.work_long_side / max(img.shape[:2]))
     small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else img
     mask = _red(small)
     to_small = f * decoded.scale
-    # the photo's up: a counter window may sit tilted on the face (it does on many water meters), so its
-    # direction says nothing about where the dials' zero is
-    up = np.array([0.0, -1.0])
+    # ``up`` is the photo's up unless told otherwise: a counter window may sit tilted on the face (it does
+    # on many water meters), so its direction is only one hypothesis for the dials' zero (see face_up)
+    up = np.asarray(up, np.float64)
     if window_quad is not None:
         q = np.asarray(window_quad, np.float32) * to_small
         # red drums and the window's red frame are not pointers
         centre = q.mean(axis=0)
         cv2.fillPoly(mask, [((q - centre) * 1.15 + centre).astype(np.int32)], 0)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # a thin pointer's tip comes apart from its hub (glare, a dark print mark across it): join them again
+    k = max(3, int(round(min(mask.shape) * cfg.join_share)) | 1)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     area_img = float(mask.shape[0] * mask.shape[1])
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     right = np.array([-up[1], up[0]])  # the face's "right", for clockwise angles

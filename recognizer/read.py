@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from pipeline.decode import decode
-from pipeline.dials import DialReading, find_dials, order_dials
+from pipeline.dials import DialReading, face_up, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
 from pipeline.locate import LocateConfig, propose_windows
 from pipeline.quality import assess_quality
@@ -31,6 +31,7 @@ POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as o
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
 LEADING_ZERO = 1.1
+DIAL_TILT_MIN = 0.09  # sine of the counter's tilt (5 degrees) from which a turned face is tried for the dials
 POINT_AFTER_ZEROS = 0.8
 FRAME_DIGIT_SHARE = 0.15
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
@@ -396,7 +397,7 @@ def read_photo(
     dial_read = None
     if config.read_dials and chosen[0].frac_start == len(chosen[0].digits):
         # no red drums, no point: the fraction may be on red-pointer dials
-        dial_read = order_dials(find_dials(decoded, chosen[0].window.quad))
+        dial_read = read_dials(decoded, chosen[0].window.quad)
         if dial_read is not None and (len(dial_read.dials) < 3 or dial_read.confidence < config.min_dial_confidence):
             dial_read = None
     t = lap("dials", t)
@@ -427,6 +428,17 @@ def read_photo(
         engine=config.engine, stages_ms=stages,
     )
     return _with_images(result, decoded, proposals, chosen, with_images)
+
+
+def read_dials(decoded: DecodedImage, window_quad: np.ndarray) -> DialReading | None:
+    """The dials read with the photo's up and, where the counter is tilted in the photo, with the up square
+    to the counter (a face photographed at an angle): the reading whose dials agree better with each other."""
+    reads = [order_dials(find_dials(decoded, window_quad))]
+    tilted = face_up(window_quad)
+    if abs(tilted[0]) > DIAL_TILT_MIN:
+        reads.append(order_dials(find_dials(decoded, window_quad, up=tilted)))
+    reads = [r for r in reads if r is not None]
+    return max(reads, key=lambda r: (len(r.dials) >= 3, r.confidence)) if reads else None
 
 
 def _with_dials(digits: list[DigitRead], dials: DialReading) -> list[DigitRead]:

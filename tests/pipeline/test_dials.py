@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import cv2
+import pytest
 import numpy as np
 
 from pipeline.dials import Dial, find_dials, order_dials
@@ -47,3 +48,26 @@ def test_inconsistent_dials_are_unsure():
 def test_fewer_than_two_dials_give_no_reading():
     assert order_dials([Dial((0, 0), (0, 0), 3.0)]) is None
     assert find_dials(DecodedImage(np.full((200, 300, 3), 128, np.uint8), (300, 200), 1.0, "PNG")) == []
+
+
+def test_a_face_turned_in_the_photo_is_read_square_to_its_counter():
+    from pipeline.dials import face_up
+
+    values = [2.7, 7.4, 4.1, 1.5]
+    d = _dial_face(values)
+    turn = 30.0  # the photo taken with the phone turned: face, dials and counter turn together
+    m = cv2.getRotationMatrix2D((320, 240), -turn, 1.0)  # clockwise on screen
+    img = cv2.warpAffine(d.image, m, (640, 480), borderValue=(235, 235, 235))
+    counter = cv2.transform(np.float32([[[200, 120], [440, 120], [440, 160], [200, 160]]]), m)[0]
+    turned = DecodedImage(img, (640, 480), 1.0, "PNG")
+    up = face_up(counter)
+    assert math.degrees(math.atan2(up[0], -up[1])) == pytest.approx(turn, abs=1.0)
+    square = sorted(find_dials(turned, up=up), key=lambda x: x.value)
+    assert len(square) == 4
+    for got, want in zip(square, sorted(values)):
+        assert min(abs(got.value - want), 10 - abs(got.value - want)) < 0.4, (got.value, want)
+    # read with the photo's up, every dial is a constant 30 degrees (0.83 of a digit) off
+    plain = find_dials(turned)
+    assert all(min(abs(p.value - s.value), 10 - abs(p.value - s.value)) > 0.6 for p, s in
+               zip(sorted(plain, key=lambda x: x.hub), sorted(square, key=lambda x: x.hub)))
+
