@@ -223,7 +223,7 @@ def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) 
     cells = [cv2.resize(c, (c.shape[1], hh)) for c in cells]
     sep_w = int(hh * rng.uniform(0.02, 0.35))
     sep_c = rng.uniform(0, 255, 3) if rng.random() < 0.5 else bg * rng.uniform(0.2, 1.0)
-    if rng.random() < CELL_SHARE:
+    if rng.random() < _SHARES["cells"]:
         cells = [_drum_cell(c, rng) for c in cells]
         sep_w = int(hh * rng.uniform(0.15, 0.6))  # each drum behind its own window in the face plate
     parts = []
@@ -441,6 +441,7 @@ def augment_strip(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 LOOSE_SHARE = 0.2  # strips cut loosely above and below the digits
+_SHARES = {"cells": CELL_SHARE, "loose": LOOSE_SHARE}  # what this process renders (--cells, --loose)
 
 MIXES = {  # shares of: printed words, clutter, real-crop composites, drum counters (the rest: LCDs)
     "default": (0.07, 0.05, 0.23, 0.30),
@@ -462,7 +463,7 @@ def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = 
         img, label = render_drum_strip(rng)
     else:
         img, label = render_lcd_strip(rng)
-    if label and rng.random() < LOOSE_SHARE:
+    if label and rng.random() < _SHARES["loose"]:
         img = loose_crop(img, rng)
     return augment_strip(img, rng), label
 
@@ -472,7 +473,8 @@ def encode_label(label: str) -> list[int]:
 
 
 def _worker(args):
-    n, seed, real_csv, sources, mix = args
+    n, seed, real_csv, sources, mix, shares = args
+    _SHARES.update(shares)
     rng = np.random.default_rng(seed)
     real = load_real_crops(Path(real_csv), tuple(sources)) if real_csv else None
     X = np.zeros((n, 3, INPUT_H, INPUT_W), np.uint8)
@@ -492,9 +494,12 @@ def main(argv=None):
     ap.add_argument("--real", default=None, help="digits labels.csv for composed real strips")
     ap.add_argument("--sources", default="haverland,jomjol")
     ap.add_argument("--mix", choices=sorted(MIXES), default="default")
+    ap.add_argument("--cells", type=float, default=CELL_SHARE, help="share of drum counters with a window per drum")
+    ap.add_argument("--loose", type=float, default=LOOSE_SHARE, help="share of strips cut loosely above and below")
     ap.add_argument("--out", default="/work/cache/strips.npz")
     ap.add_argument("--preview", default=None, help="write a PNG montage of 24 samples here")
     a = ap.parse_args(argv)
+    _SHARES.update(cells=a.cells, loose=a.loose)
     if a.preview:
         rng = np.random.default_rng(a.seed)
         real = load_real_crops(Path(a.real), tuple(a.sources.split(",")), 300) if a.real else None
@@ -513,7 +518,8 @@ def main(argv=None):
     t0 = time.time()
     per = [a.n // a.jobs + (1 if i < a.n % a.jobs else 0) for i in range(a.jobs)]
     with Pool(a.jobs) as pool:
-        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(","), a.mix) for i, k in enumerate(per)])
+        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(","), a.mix, dict(_SHARES))
+                                   for i, k in enumerate(per)])
     X = np.concatenate([p[0] for p in parts])
     labels = [lab for p in parts for lab in p[1]]
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
