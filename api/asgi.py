@@ -1,7 +1,7 @@
 """ASGI entry for servers that import an app object (``uvicorn api.asgi:app``, and every worker of
 ``meterread serve``); settings from the environment. Importing this module builds the engine and sets the
 numerical libraries to one thread: import it only to serve."""
-from .cli import one_thread_per_process
+from recognizer.workers import one_thread_per_process
 
 one_thread_per_process()
 

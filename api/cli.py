@@ -8,6 +8,8 @@ import secrets
 import sys
 from collections.abc import Sequence
 
+from recognizer.workers import THREAD_VARIABLES, cpu_count, one_thread_per_process  # noqa: F401 (THREAD_VARIABLES: the serve tests)
+
 from .settings import ENV_PREFIX, Settings
 
 
@@ -173,35 +175,9 @@ def demo(*, settings: Settings | None = None, out=None) -> dict:
         engine.dispose()
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def cpu_count() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def default_readers(workers: int = 1) -> int:
     """Recognizer processes per HTTP worker: together one per CPU."""
     return max(1, cpu_count() // max(1, workers))
-
-
-def one_thread_per_process() -> None:
-    """Numerical libraries on one thread each (unless the environment says otherwise): the server's
-    parallelism is its recognizer processes, one per core, and threads on top would only contend. The
-    variables reach processes started after this; OpenCV is set here for this process (the recognizer's
-    onnxruntime sessions already run on one thread)."""
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, "1")
-    try:
-        import cv2
-
-        cv2.setNumThreads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    except Exception:  # pragma: no cover - OpenCV missing or odd value: its default
-        pass
 
 
 def serve_settings(settings: Settings, *, workers: int = 1, readers: int | None = None) -> Settings:

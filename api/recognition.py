@@ -15,35 +15,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from recognizer import ReadResult
+from recognizer.workers import init_worker
 
 log = logging.getLogger("meterread.api")
 
-_CONFIG = None  # the recognizer configuration of this worker process
-
-
-def _init_process(engine: str | None) -> None:
-    """Once per worker process: one thread for the numerical libraries, the recognizer configured and
-    its model loaded (the first read's cost, paid before the first photo arrives)."""
-    global _CONFIG
-    from .cli import one_thread_per_process
-
-    one_thread_per_process()
-    import numpy as np
-
-    from recognizer import RecognizerConfig
-    from recognizer.read import engine_reader
-
-    _CONFIG = RecognizerConfig(engine=engine) if engine else None
-    try:
-        engine_reader(_CONFIG or RecognizerConfig()).read([np.full((48, 160, 3), 255, np.uint8)])
-    except Exception:  # pragma: no cover - warming up is an optimisation; the first photo loads it then
-        log.warning("the recognizer could not be warmed up", exc_info=True)
-
-
 def _read(data: bytes, kwargs: dict) -> ReadResult:
     from recognizer import read_photo
+    from recognizer.workers import worker_config
 
-    return read_photo(data, config=_CONFIG, **kwargs)
+    return read_photo(data, config=worker_config(), **kwargs)
 
 
 def _ready() -> bool:
@@ -63,7 +43,7 @@ class ReaderPool:
     def _start(self) -> ProcessPoolExecutor:
         # spawn: the HTTP process has threads by now, and a fork would copy their locks mid-use
         return ProcessPoolExecutor(
-            self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_process,
+            self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker,
             initargs=(self.engine,),
         )
 

@@ -6,7 +6,7 @@ which row is the reading by classifying its digits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -27,9 +27,10 @@ class LocateConfig:
     max_pairs: int = 4
     frame_proposals: bool = True
     frame_bands: tuple = ((0.15, 0.85), (0.3, 0.7))  # horizontal bands of the whole photo, as shares of its height
-    # adaptive-threshold block sizes (shares of the short side) per ink polarity. Dropping dark/0.18 (it
-    # gives the chosen row on 12 of 482 photos) saves a quarter of the blob search but loses two readings
-    block_fracs: dict = field(default_factory=lambda: {"dark": (0.06, 0.18), "light": (0.06, 0.18)})
+    # adaptive-threshold block sizes (shares of the short side), each for both ink polarities. Dropping
+    # dark/0.18 (it gives the chosen row on 12 of 482 photos) saves a quarter of the blob search but loses
+    # two readings
+    block_fracs: tuple = (0.06, 0.18)
     max_proposals: int = 12
 
 
@@ -252,11 +253,11 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
     short = min(gray.shape)
-    found: list[tuple[float, np.ndarray, int, str]] = []
-    pairs: list[tuple[float, np.ndarray, int, str]] = []
+    found: list[tuple[float, np.ndarray, str]] = []  # (score, quad, source)
+    pairs: list[tuple[float, np.ndarray, str]] = []
     for polarity in ("dark", "light"):
         g = gray if polarity == "dark" else 255 - gray
-        for block_frac in cfg.block_fracs[polarity]:
+        for block_frac in cfg.block_fracs:
             ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(max(11, short * block_frac)), 8)
             for close in (0, max(3, short // 60)):
                 m = ink
@@ -271,19 +272,16 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     hs = np.array([b.h for b in row], np.float32)
                     regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
                     score = h * regular * min(len(row), 8) ** 0.5
-                    found.append((score, _row_quad(row), len(row), f"{polarity}/b{block_frac}/c{close}"))
+                    found.append((score, _row_quad(row), f"{polarity}/b{block_frac}/c{close}"))
                 for a, b in (r for r in rows if len(r) == 2 and _digit_pair(*r)):
-                    pairs.append((float(min(a.h, b.h)), _row_quad([a, b], pad_x=cfg.pair_pad, pad_y=0.1), 2, f"{polarity}/b{block_frac}/c{close}/pair"))
+                    pairs.append((float(min(a.h, b.h)), _row_quad([a, b], pad_x=cfg.pair_pad, pad_y=0.1),
+                                  f"{polarity}/b{block_frac}/c{close}/pair"))
     found.sort(key=lambda t: -t[0])
     pairs.sort(key=lambda t: -t[0])
     rects = sorted(_rectangles(gray), key=lambda t: -t[0])
     kept: list[tuple[float, np.ndarray, str]] = []
     # rows, frames and pairs each have their own quota, so no kind crowds the others out of the proposals
-    for group, quota in (
-        ([(s, q, src) for s, q, _, src in found], cfg.max_proposals),
-        (rects, cfg.max_proposals),
-        ([(s, q, src) for s, q, _, src in pairs], cfg.max_pairs),
-    ):
+    for group, quota in ((found, cfg.max_proposals), (rects, cfg.max_proposals), (pairs, cfg.max_pairs)):
         n = 0
         for cand in group:
             if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):

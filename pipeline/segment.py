@@ -27,13 +27,6 @@ def _red_mask(bgr: np.ndarray) -> np.ndarray:
     return ((h <= 10) | (h >= 165)) & (s >= 110) & (v >= 60)
 
 
-def is_red(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int, cfg: SegmentConfig = SegmentConfig()) -> bool:
-    """A red drum (or a red frame around it): the mark of a fractional digit."""
-    H, W = window_bgr.shape[:2]
-    region = _red_mask(window_bgr[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)])
-    return region.size > 0 and float(region.mean()) >= cfg.red_share
-
-
 def red_share(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
     """Share of strongly red pixels in a box of the strip (0 to 1)."""
     H, W = window_bgr.shape[:2]

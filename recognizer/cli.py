@@ -22,6 +22,8 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .workers import cpu_count, init_worker, worker_config
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 MAX_MEMBER_BYTES = 40 * 1024 * 1024  # a zip member larger than this (declared or actual) is not read
 CSV_FIELDS = ("file", "status", "reading", "confidence", "reason", "window", "digits", "elapsed_ms", "error")
@@ -89,42 +91,6 @@ def load_bytes(item: Item, max_member_bytes: int | None = None) -> bytes | str:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-_CONFIG = None
-
-
-def _init_worker(engine: str | None, reader_model: str | None = None) -> None:
-    """Once per worker process: one thread per process, the recognizer configured and its models loaded."""
-    global _CONFIG
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except Exception:  # pragma: no cover
-        pass
-    from .config import RecognizerConfig
-
-    options = {"engine": engine} if engine else {}
-    if reader_model:
-        options["reader_model"] = Path(reader_model)
-    _CONFIG = RecognizerConfig(**options)
-    _warm_up()
-
-
-def _warm_up() -> None:
-    """Read one blank image so models and engines load before the first real photo."""
-    import cv2
-    import numpy as np
-
-    from .read import read_photo
-
-    ok, png = cv2.imencode(".png", np.full((64, 96, 3), 200, np.uint8))
-    try:
-        read_photo(png.tobytes(), config=_CONFIG)
-    except Exception:
-        pass
-
-
 def error_row(name: str, code: str, reason: str, elapsed_ms: float) -> dict:
     return {
         "file": name,
@@ -150,7 +116,7 @@ def read_item(item: Item, with_images: bool = False) -> dict:
     if item.member is None and not Path(item.path).is_file():
         return error_row(item.name, "not_found", f"No such file: {item.path}", 0.0)
     try:
-        result = read_photo(load_bytes(item), config=_CONFIG, with_images=with_images)
+        result = read_photo(load_bytes(item), config=worker_config(), with_images=with_images)
         row = result.to_dict()
         row["file"] = item.name
         row["error"] = None
@@ -173,13 +139,13 @@ def read_items(
     bar = tqdm(total=len(items), unit="photo", file=sys.stderr, desc=desc, dynamic_ncols=True)
     try:
         if workers <= 1 or len(items) <= 1:
-            _init_worker(engine, reader_model)
+            init_worker(engine, reader_model)
             for item in items:
                 row = read_item(item, with_images)
                 bar.update(1)
                 yield row
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine, reader_model)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(engine, reader_model)) as pool:
             pending = set()
             queue = iter(items)
             for item in queue:  # keep a few photos per worker in flight, not the whole batch
@@ -298,12 +264,7 @@ def cmd_read(args) -> int:
 
 
 def _workers(n: int | None) -> int:
-    if n and n > 0:
-        return n
-    try:
-        return len(os.sched_getaffinity(0))  # the cores this process may use
-    except AttributeError:  # pragma: no cover (macOS, Windows)
-        return os.cpu_count() or 1
+    return n if n and n > 0 else cpu_count()
 
 
 def cmd_batch(args) -> int:

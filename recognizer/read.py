@@ -30,10 +30,10 @@ POINT_WITH_SHAPE = 0.02  # ... or with a point-shaped blob in the same gap
 POINT_FOUND_CONFIDENCE = 0.97  # such a point: on the pump photos these are as often right as emitted ones
 PEER_POINT_CONFIDENCE = 0.9  # a point another crop of the window saw
 POINT_SHAPE_ONLY = 0.5  # a point-shaped blob the reader saw nothing in: the fraction boundary is in doubt
-LEADING_ZERO = 1.1
+LEADING_ZERO = 1.1  # score factor of a row that starts with a confident zero
+POINT_AFTER_ZEROS = 0.8  # point confidence factor where leading zeros stand before the point
+FRAME_DIGIT_SHARE = 0.15  # digit height taken for a band of the whole photo, as a share of the band
 DIAL_TILT_MIN = 0.09  # sine of the counter's tilt (5 degrees) from which a turned face is tried for the dials
-POINT_AFTER_ZEROS = 0.8
-FRAME_DIGIT_SHARE = 0.15
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
@@ -56,11 +56,6 @@ class Candidate:
     @property
     def reading(self) -> str:
         return _reading(list(self.digits), self.frac_start)
-
-
-def frac_start_ok(fs: int, n: int) -> bool:
-    """At least two integer digits before the fraction (``0.57`` is a price or a rate more than a counter)."""
-    return fs >= 2
 
 
 def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: float, source: str) -> Window:
@@ -167,8 +162,10 @@ def candidate_from_line(
     score = mean_conf**2 * LENGTH_PRIOR.get(n, 0.8) * digit_h**0.5
     if any(b.red for b in boxes[1:]) and not boxes[0].red:
         score *= 1.2
-    if n >= 4 and digits[0].value == "0" and digits[0].confidence >= 0.9 and frac_start_ok(fs, n):
-        score *= LEADING_ZERO  # counters show their leading zeros; serial and model numbers seldom start with one
+    # counters show their leading zeros, serial and model numbers seldom start with one (``0.57``, a single
+    # zero before a point, is a price or a rate)
+    if n >= 4 and digits[0].value == "0" and digits[0].confidence >= 0.9 and fs >= 2:
+        score *= LEADING_ZERO
     if meter is not None and meter.integer_digits is not None:
         want = meter.integer_digits + (meter.fractional_digits or 0)
         score *= 1.0 if n == want else 0.6
@@ -198,9 +195,8 @@ def evaluate_windows(
     lines = reader.read([d.image for d in strips]) if strips else []
     out = [c for w, d, line in zip(windows, strips, lines) if (c := candidate_from_line(w, d, line, meter)) is not None]
     out.sort(key=lambda c: -c.score)
-    # A second look at the best strips, closer: the same digits, so the same digit height
-    # rows only: a frame's or a band's strip is cut to the window already (their closer crops were chosen
-    # for 1 photo of 482, and read it wrong)
+    # A second look at the best digit rows, closer: the same digits, so the same digit height. Rows only:
+    # a frame's or a band's strip is cut to the window already (their closer crops won 1 photo of 482, wrongly)
     top = [c for c in out if c.window.source.startswith(("dark", "light"))][:REFINE_TOP]
     if top:
         close = [closer_strip(decoded, c.deskewed) for c in top]
@@ -245,9 +241,8 @@ def _common_run(a: str, b: str) -> int:
 
 def whole_row(best: Candidate, cands: list[Candidate]) -> Candidate:
     """A crop may catch only part of a counter (``10.432`` of ``13710.432``): where another crop over the
-    same place reads more digits, among them ``best``'s in order (all but one at an end, which the
-    longer crop may have cut), surely and nearly as well, the
-    longer read is the counter."""
+    same place reads more digits, among them ``best``'s in order (all but one, which the longer crop may have
+    cut at its end), surely and nearly as well, the longer read is the counter."""
     mine = _digits_of(best)
     longer = [
         c for c in cands
@@ -286,11 +281,11 @@ def _point_from_peers(c: Candidate, cands: list[Candidate]) -> Candidate:
     no point and one of them did, take its point (the crops differ in margin and scale, not in the meter)."""
     if c.frac_start < len(c.digits):
         return c
-    values = [d.value for d in c.digits]
+    values = _digits_of(c)
     # a closer crop cuts through the drums' edges, which the reader may take for a point: it lends none
     peers = [
         p for p in cands
-        if p is not c and [d.value for d in p.digits] == values and p.frac_start < len(p.digits)
+        if p is not c and _digits_of(p) == values and p.frac_start < len(p.digits)
         and not p.window.source.endswith("/close")
     ]
     if not peers:
@@ -321,12 +316,12 @@ def is_rival(c: Candidate, best: Candidate) -> bool:
 def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
     best = chosen[0]
-    mine = {"".join(d.value for d in c.digits) for c in chosen}
+    mine = {_digits_of(c) for c in chosen}
     # a band of the whole photo is a fallback for close-ups: it reads the window's digits among everything
     # else in the band, and says nothing against a row read on its own
     rival = max(
         (c.score for c in cands
-         if "".join(d.value for d in c.digits) not in mine and not c.window.source.startswith("frame") and is_rival(c, best)),
+         if _digits_of(c) not in mine and not c.window.source.startswith("frame") and is_rival(c, best)),
         default=0.0,
     )
     ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0

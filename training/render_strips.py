@@ -181,7 +181,11 @@ def _drum_label(value: float) -> str:
     return str((k + (1 if f >= 0.5 else 0)) % 10)
 
 
-def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) -> tuple[np.ndarray, str]:
+CELL_SHARE = 0.3  # drum counters whose drums each sit in a window of their own (many water meters)
+
+
+def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None,
+                      cell_share: float = CELL_SHARE) -> tuple[np.ndarray, str]:
     """A drum counter; ``fonts`` limits the font ids (``render_digits.ttf_fonts()`` indices, then Hershey)."""
     n = int(rng.integers(4, 9))
     frac = int(rng.choice([0, 0, 1, 2, 3, 3])) if n > 4 else int(rng.choice([0, 1]))
@@ -223,7 +227,7 @@ def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) 
     cells = [cv2.resize(c, (c.shape[1], hh)) for c in cells]
     sep_w = int(hh * rng.uniform(0.02, 0.35))
     sep_c = rng.uniform(0, 255, 3) if rng.random() < 0.5 else bg * rng.uniform(0.2, 1.0)
-    if rng.random() < _SHARES["cells"]:
+    if rng.random() < cell_share:
         cells = [_drum_cell(c, rng) for c in cells]
         sep_w = int(hh * rng.uniform(0.15, 0.6))  # each drum behind its own window in the face plate
     parts = []
@@ -246,9 +250,6 @@ def render_drum_strip(rng: np.random.Generator, fonts: list[int] | None = None) 
     img = cv2.copyMakeBorder(row, my0, my1, mx0, mx1, cv2.BORDER_CONSTANT, value=face.tolist())
     _unit_text(img, rng, mx0 + row.shape[1], my0 + fr, hh, 255 - face if rng.random() < 0.5 else frame_c, mx1)
     return img, label
-
-
-CELL_SHARE = 0.3  # drum counters whose drums each sit in a window of their own (many water meters)
 
 
 def _drum_cell(cell: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -441,7 +442,6 @@ def augment_strip(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 LOOSE_SHARE = 0.2  # strips cut loosely above and below the digits
-_SHARES = {"cells": CELL_SHARE, "loose": LOOSE_SHARE}  # what this process renders (--cells, --loose)
 
 MIXES = {  # shares of: printed words, clutter, real-crop composites, drum counters (the rest: LCDs)
     "default": (0.07, 0.05, 0.23, 0.30),
@@ -449,7 +449,8 @@ MIXES = {  # shares of: printed words, clutter, real-crop composites, drum count
 }
 
 
-def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = "default") -> tuple[np.ndarray, str]:
+def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = "default",
+                 cell_share: float = CELL_SHARE, loose_share: float = LOOSE_SHARE) -> tuple[np.ndarray, str]:
     words, clutter, composed, drums = np.cumsum(MIXES[mix])
     r = rng.random()
     if r < words:
@@ -460,10 +461,10 @@ def render_strip(rng: np.random.Generator, real: dict | None = None, mix: str = 
         src = list(real)[int(rng.integers(len(real)))]
         img, label = compose_real_strip(rng, real[src])
     elif r < drums:
-        img, label = render_drum_strip(rng)
+        img, label = render_drum_strip(rng, cell_share=cell_share)
     else:
         img, label = render_lcd_strip(rng)
-    if label and rng.random() < _SHARES["loose"]:
+    if label and rng.random() < loose_share:
         img = loose_crop(img, rng)
     return augment_strip(img, rng), label
 
@@ -473,14 +474,13 @@ def encode_label(label: str) -> list[int]:
 
 
 def _worker(args):
-    n, seed, real_csv, sources, mix, shares = args
-    _SHARES.update(shares)
+    n, seed, real_csv, sources, mix, cells, loose = args
     rng = np.random.default_rng(seed)
     real = load_real_crops(Path(real_csv), tuple(sources)) if real_csv else None
     X = np.zeros((n, 3, INPUT_H, INPUT_W), np.uint8)
     labels = []
     for i in range(n):
-        img, lab = render_strip(rng, real, mix)
+        img, lab = render_strip(rng, real, mix, cells, loose)
         X[i] = to_canvas(img)
         labels.append(lab)
     return X, labels
@@ -499,13 +499,12 @@ def main(argv=None):
     ap.add_argument("--out", default="/work/cache/strips.npz")
     ap.add_argument("--preview", default=None, help="write a PNG montage of 24 samples here")
     a = ap.parse_args(argv)
-    _SHARES.update(cells=a.cells, loose=a.loose)
     if a.preview:
         rng = np.random.default_rng(a.seed)
         real = load_real_crops(Path(a.real), tuple(a.sources.split(",")), 300) if a.real else None
         tiles = []
         for _ in range(24):
-            img, lab = render_strip(rng, real, a.mix)
+            img, lab = render_strip(rng, real, a.mix, a.cells, a.loose)
             c = to_canvas(img).transpose(1, 2, 0).copy()
             c = cv2.resize(c, (INPUT_W * 2, INPUT_H * 2), interpolation=cv2.INTER_NEAREST)
             bar = np.zeros((16, c.shape[1], 3), np.uint8)
@@ -518,7 +517,7 @@ def main(argv=None):
     t0 = time.time()
     per = [a.n // a.jobs + (1 if i < a.n % a.jobs else 0) for i in range(a.jobs)]
     with Pool(a.jobs) as pool:
-        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(","), a.mix, dict(_SHARES))
+        parts = pool.map(_worker, [(k, a.seed * 1000 + i, a.real, a.sources.split(","), a.mix, a.cells, a.loose)
                                    for i, k in enumerate(per)])
     X = np.concatenate([p[0] for p in parts])
     labels = [lab for p in parts for lab in p[1]]
