@@ -56,23 +56,13 @@ def _odd(v: float) -> int:
 
 
 def component_stats(ink: np.ndarray, min_h: float = 0, max_h: float = float("inf")) -> np.ndarray:
-    """(x, y, w, h, area) of the 8-connected components of ``ink`` whose height is in [min_h, max_h]: what
-    ``cv2.connectedComponentsWithStats`` gives for them, several times faster here (its statistics pass is
-    slow; the outer contours give every component's box, and only the few of digit height are counted)."""
-    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return np.zeros((0, 5), np.int64)
-    outer = np.flatnonzero(hierarchy[0][:, 3] == -1)  # holes have a parent; every component one outer contour
-    boxes = np.array([cv2.boundingRect(contours[i]) for i in outer], np.int64).reshape(-1, 4)
-    keep = (boxes[:, 3] >= min_h) & (boxes[:, 3] <= max_h)
-    if not keep.any():
-        return np.zeros((0, 5), np.int64)
-    _, labels = cv2.connectedComponents(ink, connectivity=8, ltype=cv2.CV_32S)
-    out = []
-    for i, (x, y, w, h) in zip(outer[keep], boxes[keep]):
-        px, py = contours[i][0][0]  # a pixel of the component: its label counts its pixels in the box
-        out.append((x, y, w, h, int(np.count_nonzero(labels[y:y + h, x:x + w] == labels[py, px]))))
-    return np.array(out, np.int64)
+    """(x, y, w, h, area) of the 8-connected components of ``ink`` whose height is in [min_h, max_h].
+
+    Grana's block-based labelling: OpenCV's default (Spaghetti) spends twice as long on these speckled
+    threshold images once it gathers statistics; the statistics are the same whatever the algorithm."""
+    _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(ink, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    stats = stats[1:].astype(np.int64)  # label 0 is the background
+    return stats[(stats[:, 3] >= min_h) & (stats[:, 3] <= max_h)]
 
 
 def _digit_blobs(ink: np.ndarray, short: int, cfg: LocateConfig) -> list[Blob]:
