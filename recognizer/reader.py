@@ -33,6 +33,8 @@ INPUT_H = 32
 INPUT_W = 256
 STD_FLOOR = 8.0
 CLIP = 4.0
+WIDTH_STEP = 32  # canvases are read in widths of this many columns (8 output frames)
+WIDTH_MARGIN = 64  # columns of padding read after the strip's own: with 32 a toloka reading changed, with 64 none
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "reader.onnx"
@@ -58,12 +60,12 @@ def to_canvas(strip: np.ndarray) -> np.ndarray:
     return _canvas(strip)[0]
 
 
-def _canvas(strip: np.ndarray) -> tuple[np.ndarray, float]:
+def _canvas(strip: np.ndarray) -> tuple[np.ndarray, float, int]:
     fitted, sx = _fit(strip)
     canvas = np.empty((INPUT_H, INPUT_W, 3), np.uint8)
     canvas[:] = fitted.reshape(-1, 3).mean(axis=0).astype(np.uint8)
     canvas[:, : fitted.shape[1]] = fitted
-    return canvas.transpose(2, 0, 1).copy(), sx
+    return canvas.transpose(2, 0, 1).copy(), sx, fitted.shape[1]
 
 
 def preprocess(canvas: np.ndarray) -> np.ndarray:
@@ -103,10 +105,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def decode_ctc(probs: np.ndarray, sx: float) -> LineRead:
-    """Greedy CTC decoding of one (T, C) probability matrix; ``sx`` maps strip pixels to canvas pixels."""
+def decode_ctc(probs: np.ndarray, sx: float, width: int = INPUT_W) -> LineRead:
+    """Greedy CTC decoding of one (T, C) probability matrix of a ``width``-column canvas; ``sx`` maps
+    strip pixels to canvas pixels."""
     T = probs.shape[0]
-    step = INPUT_W / T
+    step = width / T
     best = probs.argmax(axis=1)
     dot = ALPHABET.index(".") + 1
     chars: list[CharRead] = []
@@ -162,19 +165,38 @@ class LineReader:
                     self._session = cpu_session(self.model_path, self.threads)
         return self._session
 
-    def probabilities(self, strips: list[np.ndarray]) -> tuple[np.ndarray, list[float]]:
-        """(N, T, C) probabilities and each strip's horizontal scale."""
+    def probabilities(self, strips: list[np.ndarray]) -> tuple[list[np.ndarray], list[float], list[int]]:
+        """Each strip's (T, C) probabilities, its horizontal scale and the canvas width it was read at.
+
+        A strip is read on the first ``width`` columns of its canvas only: its fitted width and a margin
+        of padding, in steps of ``WIDTH_STEP`` (the network is convolutions and an LSTM along the width,
+        so a narrower canvas costs proportionally less; most strips fill half the canvas). The canvas is
+        normalised over all ``INPUT_W`` columns first, so the columns read are those of the full canvas.
+        """
         if not strips:
-            return np.zeros((0, 1, len(ALPHABET) + 1), np.float32), []
+            return [], [], []
         canv = [_canvas(s) for s in strips]
-        x = preprocess(np.stack([c for c, _ in canv]))
+        x = preprocess(np.stack([c for c, _, _ in canv]))
+        widths = [canvas_width(nw) for _, _, nw in canv]
         sess = self._load()
-        logits = sess.run(None, {sess.get_inputs()[0].name: x})[0]
-        return _softmax(logits.astype(np.float64)), [sx for _, sx in canv]
+        name = sess.get_inputs()[0].name
+        probs: list[np.ndarray | None] = [None] * len(strips)
+        for w in sorted(set(widths)):
+            idx = [i for i, wi in enumerate(widths) if wi == w]
+            logits = sess.run(None, {name: np.ascontiguousarray(x[idx, :, :, :w])})[0]
+            for i, p in zip(idx, _softmax(logits.astype(np.float64))):
+                probs[i] = p
+        return probs, [sx for _, sx, _ in canv], widths
 
     def read(self, strips: list[np.ndarray]) -> list[LineRead]:
-        probs, scales = self.probabilities(strips)
-        return [decode_ctc(p, sx) for p, sx in zip(probs, scales)]
+        probs, scales, widths = self.probabilities(strips)
+        return [decode_ctc(p, sx, w) for p, sx, w in zip(probs, scales, widths)]
+
+
+def canvas_width(fitted: int) -> int:
+    """Canvas columns a strip of ``fitted`` columns is read on: its own, ``WIDTH_MARGIN`` of padding (the
+    backward LSTM starts in the padding and needs some of it to settle), rounded up to ``WIDTH_STEP``."""
+    return min(INPUT_W, -(-(fitted + WIDTH_MARGIN) // WIDTH_STEP) * WIDTH_STEP)
 
 
 _default: LineReader | None = None

@@ -116,7 +116,7 @@ def export_onnx(model, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
     torch.onnx.export(model, dummy, str(path), input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17,
+                      dynamic_axes={"input": {0: "batch", 3: "width"}, "logits": {0: "batch", 1: "frames"}}, opset_version=17,
                       dynamo=False)
     import onnxruntime as ort
 

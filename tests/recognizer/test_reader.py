@@ -124,3 +124,39 @@ def test_ctc_keeps_point_probability_between_characters():
     assert r.text == "340"
     assert r.chars[1].point_after == pytest.approx(0.2)
     assert r.chars[0].point_after < 0.05 and r.chars[2].point_after == 0.0
+
+
+def test_canvas_width_covers_the_strip_and_some_padding():
+    from recognizer.reader import WIDTH_MARGIN, WIDTH_STEP, canvas_width
+
+    for fitted in (1, 31, 64, 100, 137, 191, 192, 250, 256):
+        w = canvas_width(fitted)
+        assert w % WIDTH_STEP == 0 and w <= INPUT_W
+        assert w >= min(INPUT_W, fitted + WIDTH_MARGIN)
+        assert w - WIDTH_STEP < fitted + WIDTH_MARGIN  # the smallest such width
+
+
+def test_narrow_reads_agree_with_the_full_canvas():
+    """A strip read on only the columns it needs says what the whole 256-column canvas says."""
+    from training import render_digits
+    from training.render_strips import augment_strip, render_drum_strip, render_lcd_strip
+
+    rng = np.random.default_rng(11)
+    dejavu = [i for i, f in enumerate(render_digits.ttf_fonts()) if "DejaVu" in f]
+    strips = [augment_strip((render_lcd_strip(rng) if k % 2 else render_drum_strip(rng, dejavu))[0], rng) for k in range(40)]
+    reader = default_reader()
+    narrow = reader.read(strips)
+    sess = reader._load()
+    x = preprocess(np.stack([to_canvas(s) for s in strips]))
+    full = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    e = np.exp(full - full.max(axis=-1, keepdims=True))
+    probs = e / e.sum(axis=-1, keepdims=True)
+    from recognizer.reader import _fit
+
+    whole = [decode_ctc(p, _fit(s)[1]) for p, s in zip(probs, strips)]
+    agree = sum(a.text == b.text for a, b in zip(narrow, whole))
+    assert agree >= 38
+    # the positions are in the same strip pixels either way
+    for a, b in zip(narrow, whole):
+        if a.text == b.text and a.chars:
+            assert a.chars[0].x0 == pytest.approx(b.chars[0].x0)
