@@ -82,37 +82,44 @@ def _rows(blobs: list[Blob], min_len: int, max_tilt: float = 1.0) -> list[list[B
     (rise over run), but each link must keep the direction of the link before it.
     """
     blobs = sorted(blobs, key=lambda b: b.x)
+    # plain lists: this loop runs over every blob of eight masks a photo, and attribute lookups dominate it
+    xs = [b.x for b in blobs]
+    ends = [b.x + b.w for b in blobs]
+    hs = [b.h for b in blobs]
+    cxs = [b.x + b.w / 2 for b in blobs]
+    cys = [b.y + b.h / 2 for b in blobs]
     nxt: dict[int, int] = {}
     slope_in: dict[int, float] = {}
     taken: set[int] = set()
-    for i, a in enumerate(blobs):
+    for i in range(len(blobs)):
+        a_end, a_h, a_cx, a_cy = ends[i], hs[i], cxs[i], cys[i]
+        expected = slope_in.get(i)
         best, best_gap = None, None
         for j in range(i + 1, len(blobs)):
-            b = blobs[j]
-            gap = b.x - (a.x + a.w)
-            hmax = max(a.h, b.h)
+            gap = xs[j] - a_end
+            b_h = hs[j]
+            hmax = a_h if a_h > b_h else b_h
             if gap > 1.3 * hmax:
                 break
             if gap < -0.25 * hmax or j in taken:
                 continue
-            if abs(a.h - b.h) > 0.3 * hmax:
+            if abs(a_h - b_h) > 0.3 * hmax:
                 continue
-            dx = max(b.cx - a.cx, 1e-3)
-            slope = (b.cy - a.cy) / dx
-            if abs(slope) > max_tilt:
+            dx = max(cxs[j] - a_cx, 1e-3)
+            dy = cys[j] - a_cy
+            if abs(dy / dx) > max_tilt:
                 continue
-            expected = slope_in.get(i, 0.0) if i in slope_in else None
             if expected is None:
-                if abs(b.cy - a.cy) > 0.3 * hmax + max_tilt * dx:
+                if abs(dy) > 0.3 * hmax + max_tilt * dx:
                     continue
-            elif abs((b.cy - a.cy) - expected * dx) > 0.25 * hmax:
+            elif abs(dy - expected * dx) > 0.25 * hmax:
                 continue
             if best_gap is None or gap < best_gap:
                 best, best_gap = j, gap
         if best is not None:
             nxt[i] = best
             taken.add(best)
-            slope_in[best] = (blobs[best].cy - a.cy) / max(blobs[best].cx - a.cx, 1e-3)
+            slope_in[best] = (cys[best] - a_cy) / max(cxs[best] - a_cx, 1e-3)
     rows = []
     starts = [i for i in range(len(blobs)) if i not in taken]
     for s in starts:
@@ -258,14 +265,13 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
                 rows = _rows(_digit_blobs(m, short, cfg), 2 if cfg.pair_rows else cfg.min_row_len)
                 for row in [r for r in rows if len(r) >= cfg.min_row_len] + _joined_rows(rows):
-                    h = float(np.median([b.h for b in row]))
                     hs = np.array([b.h for b in row], np.float32)
                     regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
-                    score = h * regular * min(len(row), 8) ** 0.5
-                    found.append((score, _row_quad(row), f"{polarity}/b{block_frac}/c{close}"))
+                    score = float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
+                    # the quad is drawn only for the rows that make it into the proposals (a few of many)
+                    found.append((score, (row, 0.45, 0.22), f"{polarity}/b{block_frac}/c{close}"))
                 for a, b in (r for r in rows if len(r) == 2 and _digit_pair(*r)):
-                    pairs.append((float(min(a.h, b.h)), _row_quad([a, b], pad_x=cfg.pair_pad, pad_y=0.1),
-                                  f"{polarity}/b{block_frac}/c{close}/pair"))
+                    pairs.append((float(min(a.h, b.h)), ([a, b], cfg.pair_pad, 0.1), f"{polarity}/b{block_frac}/c{close}/pair"))
     found.sort(key=lambda t: -t[0])
     pairs.sort(key=lambda t: -t[0])
     rects = sorted(_rectangles(gray), key=lambda t: -t[0])
@@ -273,9 +279,11 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
     # rows, frames and pairs each have their own quota, so no kind crowds the others out of the proposals
     for group, quota in ((found, cfg.max_proposals), (rects, cfg.max_proposals), (pairs, cfg.max_pairs)):
         n = 0
-        for cand in group:
-            if all(_iou_box(cand[1], k[1]) < 0.7 for k in kept):
-                kept.append(cand)
+        for score, quad, source in group:
+            if isinstance(quad, tuple):
+                quad = _row_quad(*quad)
+            if all(_iou_box(quad, k[1]) < 0.7 for k in kept):
+                kept.append((score, quad, source))
                 n += 1
             if n >= quota:
                 break
