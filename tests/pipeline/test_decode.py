@@ -136,10 +136,17 @@ def test_exif_orientation_other_values():
 def test_large_jpeg_decoded_at_reduced_size_with_scale():
     limits = DecodeLimits()
     d = decode(encode(gradient(4000, 3000), "JPEG", quality=80), limits)
-    assert max(d.size) == limits.work_long_side
+    # the codec's 1/4 scale (1000 px) is close enough to the 1024 asked for: no second resize
+    assert limits.draft_floor * limits.work_long_side <= max(d.size) <= limits.work_long_side
+    assert max(d.size) == 1000
     assert d.original_size == (4000, 3000)
-    assert d.scale == pytest.approx(limits.work_long_side / 4000, rel=1e-3)
+    assert d.scale == pytest.approx(max(d.size) / 4000, rel=1e-3)
     assert d.size[0] == pytest.approx(4000 * d.scale, abs=1) and d.size[1] == pytest.approx(3000 * d.scale, abs=1)
+
+
+def test_jpeg_decoded_at_half_when_a_quarter_is_too_small():
+    d = decode(encode(gradient(2600, 1950), "JPEG", quality=80))  # 1/4 would be 650 px: 1/2, then resized
+    assert max(d.size) == 1024 and d.scale == pytest.approx(1024 / 2600, rel=1e-3)
 
 
 def test_large_rotated_jpeg_scale():
