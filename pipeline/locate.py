@@ -295,3 +295,45 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
             kept.append((0.0, np.float32([[0, y0 * H], [W, y0 * H], [W, y1 * H], [0, y1 * H]]), f"frame/{y0}-{y1}"))
     to_orig = 1.0 / (f * decoded.scale)
     return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, src in kept]
+
+
+@dataclass(frozen=True)
+class HeatmapConfig:
+    threshold: float = 0.5  # cell probability that counts as window
+    min_cells: int = 4  # smaller marked areas are noise
+    max_windows: int = 2  # a face has one counter, two with day and night registers
+    min_aspect: float = 1.5  # a digit window is wider than tall
+
+
+def windows_from_heatmap(decoded: DecodedImage, prob: np.ndarray, cells_per_px: float,
+                         cfg: HeatmapConfig = HeatmapConfig()) -> list[Window]:
+    """The marked areas of a window detector's heatmap as proposals: each connected area's rotated
+    bounding rectangle, best first (mean probability times the square root of its area, like the rows'
+    scores favour large digits). ``cells_per_px`` maps the decoded image's pixels to heatmap cells."""
+    if prob.size == 0:
+        return []
+    marked = (prob >= cfg.threshold).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(marked, connectivity=8)
+    H, W = decoded.image.shape[:2]
+    out = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < cfg.min_cells:
+            continue
+        ys, xs = np.nonzero(labels == i)
+        # cell centres, plus half a cell all round: the rectangle covers the marked cells themselves
+        pts = np.stack([xs, ys], axis=1).astype(np.float32) + 0.5
+        corners = np.concatenate([pts + np.float32(d) for d in ((-.5, -.5), (.5, -.5), (.5, .5), (-.5, .5))])
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(corners)
+        if rw < rh:  # the long side is the row of digits
+            rw, rh, ang = rh, rw, ang + 90
+        if rh <= 0 or rw / rh < cfg.min_aspect:
+            continue
+        quad = _order_quad(cv2.boxPoints(((cx, cy), (rw, rh), ang))) / cells_per_px
+        quad[:, 0] = np.clip(quad[:, 0], 0, W - 1)
+        quad[:, 1] = np.clip(quad[:, 1], 0, H - 1)
+        score = float(prob[labels == i].mean()) * float(stats[i, cv2.CC_STAT_AREA]) ** 0.5
+        out.append((score, quad))
+    out.sort(key=lambda t: -t[0])
+    to_orig = 1.0 / decoded.scale
+    return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source="net")
+            for s, q in out[: cfg.max_windows]]

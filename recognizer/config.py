@@ -34,5 +34,7 @@ class RecognizerConfig:
     max_per_day: float = 200.0
     max_consumption_no_dates: float = 5000.0
     # red-pointer dials carry the fraction of many water meters: read them where no red drum or point was
+    # the window detector's proposals (models/detector.onnx) join the classical ones
+    detector: bool = True
     read_dials: bool = False  # off by default: see pipeline/dials.py for how far it is
     min_dial_confidence: float = 0.5

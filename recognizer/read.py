@@ -12,13 +12,14 @@ import numpy as np
 from pipeline.decode import decode
 from pipeline.dials import DialReading, face_up, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
-from pipeline.locate import LocateConfig, propose_windows
+from pipeline.locate import LocateConfig, propose_windows, windows_from_heatmap
 from pipeline.quality import assess_quality
 from pipeline.segment import find_point, red_drums, red_share
 from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
 
 from . import plausibility
 from .config import MeterSpec, RecognizerConfig
+from .detector import default_detector
 from .reader import DEFAULT_MODEL, LineRead, LineReader, default_reader
 from .result import DigitRead, ReadResult, Register
 
@@ -39,6 +40,11 @@ RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its e
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
 # mostly fill, reads such a strip poorly (toloka-water: 02212377 loose, 00414676 at 65% of its height).
 REFINE_TOP = 4
+AREA_SOURCES = ("rect", "net")  # proposals of a whole area (a window frame, a detector's mask), not a digit row
+FALLBACK_SOURCES = ("frame", "net")  # proposals that may win but say nothing against another reading
+# a detector area is wider and taller than its digits (its mask covers the window): its height overstates
+# the digits', so its reading wins only over rows that read clearly worse
+NET_SCORE = 0.8
 REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as shares of its height
 
 
@@ -162,6 +168,8 @@ def candidate_from_line(
     score = mean_conf**2 * LENGTH_PRIOR.get(n, 0.8) * digit_h**0.5
     if any(b.red for b in boxes[1:]) and not boxes[0].red:
         score *= 1.2
+    if w.source.startswith("net"):
+        score *= NET_SCORE
     # counters show their leading zeros, serial and model numbers seldom start with one (``0.57``, a single
     # zero before a point, is a price or a rate)
     if n >= 4 and digits[0].value == "0" and digits[0].confidence >= 0.9 and fs >= 2:
@@ -178,8 +186,8 @@ def strips_for(decoded: DecodedImage, windows: list[Window]) -> list[Deskewed]:
     """Each proposal widened (rows may have missed end digits) and deskewed to a strip."""
     out = []
     for w in windows:
-        grow = RECT_GROW if w.source.startswith("rect") else ROW_GROW
-        vgrow = 0.06 if w.source.startswith("rect") or w.source.endswith("/pair") else 0.2
+        grow = RECT_GROW if w.source.startswith(AREA_SOURCES) else ROW_GROW
+        vgrow = 0.06 if w.source.startswith(AREA_SOURCES) or w.source.endswith("/pair") else 0.2
         if w.source.startswith("frame"):
             grow = vgrow = 0.0
         wide = Window(expand_quad(w.quad, grow, grow, vgrow, vgrow), w.kind, w.score, w.source)
@@ -246,7 +254,7 @@ def whole_row(best: Candidate, cands: list[Candidate]) -> Candidate:
     mine = _digits_of(best)
     longer = [
         c for c in cands
-        if len(c.digits) > len(best.digits) and len(c.digits) <= 8
+        if len(c.digits) > len(best.digits) and len(c.digits) <= 8 and not c.window.source.startswith(FALLBACK_SOURCES)
         and _common_run(mine, _digits_of(c)) >= max(3, len(mine) - 1)
         and c.score >= 0.75 * best.score and _area_inside(best.window.quad, c.deskewed.window.quad) >= 0.6
         and min(d.confidence for d in c.digits) >= 0.6
@@ -264,7 +272,7 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
         if len(chosen) == 2:
             break
         # heights are estimated from the proposal: a frame's is less certain than a digit row's
-        tolerance = 0.5 if "rect" in (c.window.source[:4], best.window.source[:4]) else 0.2
+        tolerance = 0.5 if any(w.source.startswith(AREA_SOURCES) for w in (c.window, best.window)) else 0.2
         if (
             c.score >= 0.7 * best.score
             and len(c.digits) == len(best.digits)
@@ -318,10 +326,11 @@ def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     best = chosen[0]
     mine = {_digits_of(c) for c in chosen}
     # a band of the whole photo is a fallback for close-ups: it reads the window's digits among everything
-    # else in the band, and says nothing against a row read on its own
+    # else in the band, and says nothing against a row read on its own; nor does a detector area, which
+    # also marks printed words and parts of a window
     rival = max(
         (c.score for c in cands
-         if _digits_of(c) not in mine and not c.window.source.startswith("frame") and is_rival(c, best)),
+         if _digits_of(c) not in mine and not c.window.source.startswith(FALLBACK_SOURCES) and is_rival(c, best)),
         default=0.0,
     )
     ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0
@@ -369,6 +378,9 @@ def read_photo(
     t = lap("decode", t0)
     # Propose digit rows on a small copy
     proposals = propose_windows(decoded, LocateConfig())
+    if config.detector and (det := default_detector()).available():
+        prob, cells_per_px = det.heatmap(decoded.image)
+        proposals += windows_from_heatmap(decoded, prob, cells_per_px)
     t = lap("locate", t)
     # Deskew every proposal and read it as a line; the best-scoring row is the reading
     cands = evaluate_windows(decoded, proposals, reader, meter)

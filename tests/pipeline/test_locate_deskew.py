@@ -131,3 +131,24 @@ def test_a_pair_of_digits_is_a_proposal_of_its_own():
     assert not _digit_pair(Blob(0, 0, 18, 30), Blob(80, 1, 17, 30))  # too far apart
     assert not _digit_pair(Blob(0, 0, 3, 30), Blob(24, 1, 17, 30))  # a bar and a digit
     assert not _digit_pair(Blob(0, 0, 40, 30), Blob(44, 1, 40, 30))  # wider than digits
+
+
+def test_heatmap_areas_become_window_quads_in_original_pixels():
+    import cv2
+
+    from pipeline.locate import windows_from_heatmap
+
+    # a 1000x800 photo decoded at half size; the heatmap has one cell per 4 decoded pixels
+    d = DecodedImage(np.zeros((400, 500, 3), np.uint8), (1000, 800), 0.5, "JPEG")
+    prob = np.zeros((100, 125), np.float32)
+    box = cv2.boxPoints(((60.0, 40.0), (50.0, 10.0), 8.0))  # a counter turned by 8 degrees
+    cv2.fillPoly(prob, [np.round(box).astype(np.int32)], 0.9)
+    prob[80:82, 10:12] = 0.95  # a speck: too small
+    prob[60:72, 100:112] = 0.9  # a square: not a digit window
+    (w,) = windows_from_heatmap(d, prob, cells_per_px=0.25)
+    assert w.source == "net"
+    want = box / 0.25 / 0.5  # cells -> decoded pixels -> original pixels
+    assert _bbox_iou(w.quad, want) > 0.8
+    top_left, top_right = w.quad[0], w.quad[1]
+    assert np.degrees(np.arctan2(top_right[1] - top_left[1], top_right[0] - top_left[0])) == pytest.approx(8, abs=3)
+    assert windows_from_heatmap(d, np.zeros((100, 125), np.float32), 0.25) == []
