@@ -20,7 +20,7 @@ import numpy as np
 
 from .onnx import cpu_session
 
-INPUT_LONG = 320
+INPUT_LONG = 256
 OUTPUT_STRIDE = 4
 STD_FLOOR = 8.0
 MODEL = Path(__file__).resolve().parent.parent / "models" / "detector.onnx"

@@ -266,11 +266,19 @@ def pick_registers(cands: list[Candidate]) -> list[Candidate]:
     """The best row, plus a second register (day/night counters) when one looks just like it."""
     if not cands:
         return []
-    best = whole_row(cands[0], cands)
+    best = cands[0]
+    if best.window.source.startswith(FALLBACK_SOURCES):
+        # a band's or a detector area's reading, also read from a row or a frame of its own: that crop has
+        # the tighter window and the surer digit height (the detector may mark two counters as one area)
+        best = next((c for c in cands if _digits_of(c) == _digits_of(best)
+                     and not c.window.source.startswith(FALLBACK_SOURCES)), best)
+    best = whole_row(best, cands)
     chosen = [best]
-    for c in cands[1:]:
+    for c in cands:
         if len(chosen) == 2:
             break
+        if c is best:
+            continue
         # heights are estimated from the proposal: a frame's is less certain than a digit row's
         tolerance = 0.5 if any(w.source.startswith(AREA_SOURCES) for w in (c.window, best.window)) else 0.2
         if (

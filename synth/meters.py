@@ -59,6 +59,9 @@ class RenderConfig:
     max_rotation_deg: float = 20.0
     jpeg_quality: tuple[int, int] = (55, 95)
     use_ttf_fonts: bool = True
+    # large printed words and brand names (LITRES, GERRIDA), up to a fifth of the face wide: text that is
+    # not the reading and is as big as it. 0 draws none and leaves every seed's photo as it was
+    big_words_p: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,7 @@ def _plan(rng: np.random.Generator, cfg: RenderConfig) -> dict:
         "meter_kind": meter_kind,
         "readings": [_random_reading(rng, n, frac) for _ in range(2 if dual else 1)],
         "rolling": (not lcd) and rng.random() < cfg.rolling_p,
+        "big_words": int(rng.integers(1, 3)) if cfg.big_words_p and rng.random() < cfg.big_words_p else 0,
     }
 
 
@@ -308,6 +312,30 @@ def _clutter(face, rng, fs, boxes_taken, meter_kind, light_face) -> None:
                 boxes_taken.append(box)
                 break
     return unit
+
+
+BIG_WORDS = ("LITRES", "GERRIDA", "VALTEC", "ACTARIS", "SENSUS", "ITRON", "kWh", "m3", "ZENNER", "ELSTER",
+             "EDF", "GAS", "WATER", "PULSE", "BETAR", "LANDIS")
+
+
+def _big_word(face, rng, fs, boxes_taken, light_face) -> None:
+    """A word as tall as the digits, in bold ink or in a colour, where the face has room for it."""
+    word = str(rng.choice(BIG_WORDS))
+    h = int(fs * rng.uniform(0.05, 0.11))
+    m = _text_mask(word, HERSHEY[int(rng.integers(0, 3))], h, rng.uniform(0.12, 0.2))
+    if rng.random() < 0.4:
+        ink = (int(rng.integers(0, 80)), int(rng.integers(0, 80)), int(rng.integers(150, 240)))  # red print
+    else:
+        ink = (int(rng.integers(0, 50)),) * 3 if light_face else (int(rng.integers(200, 240)),) * 3
+    for _ in range(12):
+        x = int(rng.integers(int(fs * 0.1), max(int(fs * 0.1) + 1, int(fs * 0.9) - m.shape[1])))
+        y = int(rng.integers(int(fs * 0.08), max(int(fs * 0.08) + 1, int(fs * 0.92) - m.shape[0])))
+        box = (x - 6, y - 6, x + m.shape[1] + 6, y + m.shape[0] + 6)
+        if (y + m.shape[0] < fs and x + m.shape[1] < fs and not any(_overlap(box, b) for b in boxes_taken)
+                and face[y, x, 3] > 0 and face[y + m.shape[0], x + m.shape[1], 3] > 0):
+            _paste(face, m, x, y, ink)
+            boxes_taken.append(box)
+            return
 
 
 def _overlap(a, b) -> bool:
@@ -389,6 +417,8 @@ def _render_face(rng: np.random.Generator, plan: dict, fs: int = 1000):
             _paste(face, m, tx, y0 + (h - m.shape[0]) // 2, ink)
             boxes.append((tx - 4, y0, x0, y0 + h))
     _clutter(face, rng, fs, boxes, plan["meter_kind"], light)
+    for _ in range(plan.get("big_words", 0)):
+        _big_word(face, rng, fs, boxes, light)
     return face, registers, style
 
 

@@ -43,8 +43,9 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True)
+    p.add_argument("--big-words", type=float, default=0.0, help="share of faces with large printed words (RenderConfig.big_words_p)")
     a = p.parse_args(argv)
-    cfg = RenderConfig()
+    cfg = RenderConfig(big_words_p=a.big_words)
     X = np.zeros((a.n, INPUT_LONG, INPUT_LONG, 3), np.uint8)
     g = INPUT_LONG // OUTPUT_STRIDE
     Y = np.zeros((a.n, g, g), np.uint8)
