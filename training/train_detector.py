@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     export_onnx(model, a.out)
     card = {
         "name": "meterread window detector",
-        "file": a.out.name,
+        "file": "detector.onnx",
         "sha256": sha256_file(a.out),
         "size_bytes": a.out.stat().st_size,
         "input": {"shape": ["N", 3, INPUT_LONG, INPUT_LONG], "function": "recognizer.detector.to_input + preprocess"},
