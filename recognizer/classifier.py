@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .onnx import cpu_session, sha256_file  # noqa: F401  (sha256_file: tests and the training script)
+from .onnx import MODELS_DIR, cpu_session, sha256_file  # noqa: F401  (sha256_file: tests and the training script)
 
 INPUT_H = 32
 INPUT_W = 24
@@ -36,7 +36,6 @@ N_WHEEL = 10
 NOT_DIGIT = 10  # index of the "not a digit" class
 ROLLING_THRESHOLD = 0.25
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "digits.onnx"
 DEFAULT_CARD = MODELS_DIR / "digits.json"
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pipeline.decode import DecodeLimits
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+from .onnx import MODELS_DIR
 
 
 @dataclass(frozen=True)

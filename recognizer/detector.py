@@ -18,12 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .onnx import cpu_session
+from .onnx import MODELS_DIR, cpu_session
 
 INPUT_LONG = 256
 OUTPUT_STRIDE = 4
 STD_FLOOR = 8.0
-MODEL = Path(__file__).resolve().parent.parent / "models" / "detector.onnx"
+MODEL = MODELS_DIR / "detector.onnx"
 
 
 def to_input(image: np.ndarray) -> tuple[np.ndarray, float]:

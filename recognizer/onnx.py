@@ -4,6 +4,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+# the shipped models: models/ beside the packages in a checkout, and installed as package data beside
+# them too (pyproject.toml), so the same path holds in a wheel
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()

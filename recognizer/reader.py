@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .onnx import cpu_session, sha256_file  # noqa: F401  (sha256_file: the training script's import)
+from .onnx import MODELS_DIR, cpu_session, sha256_file  # noqa: F401  (sha256_file: the training script's import)
 
 ALPHABET = "0123456789."
 INPUT_H = 32
@@ -36,7 +36,6 @@ CLIP = 4.0
 WIDTH_STEP = 32  # canvases are read in widths of this many columns (8 output frames)
 WIDTH_MARGIN = 64  # columns of padding read after the strip's own: with 32 a toloka reading changed, with 64 none
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "reader.onnx"
 
 
