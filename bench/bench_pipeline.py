@@ -20,6 +20,7 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engine", choices=("cnn", "tesseract", "auto"), default=None, help="read_photo engine")
     p.add_argument("--rapidocr", action="store_true", help="also time RapidOCR on the whole photo, if installed")
     p.add_argument("--no-phone", dest="phone", action="store_false", help="skip the 12-megapixel photo")
+    p.add_argument("--without-detector", action="store_true",
+                   help="also time read_photo without the window detector's proposals (what it costs)")
     args = p.parse_args(argv)
 
     from pipeline.decode import decode
@@ -105,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
 
     results.append(time_method(f"read_photo ({config.engine})", read, datas))
     rss_read = peak_rss_mb()
+    if args.without_detector:
+        plain = replace(config, detector=False)
+        results.append(time_method("read_photo, no detector", lambda d: read_photo(d, config=plain), datas))
     print("read_photo stages, median ms: " + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in stages.items()))
     if args.phone:
         # a 12-megapixel phone photo: one of the photos enlarged to 4032x3024 and saved as a phone would
