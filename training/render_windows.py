@@ -19,17 +19,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from recognizer.detector import INPUT_LONG, OUTPUT_STRIDE  # noqa: E402
+from recognizer.detector import INPUT_LONG, OUTPUT_STRIDE, to_input  # noqa: E402
 from synth.meters import RenderConfig, encode_jpeg, photo_seed, render_meter  # noqa: E402
 
 
 def render_one(seed, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
     img, label = render_meter(seed, cfg)
     img = cv2.imdecode(np.frombuffer(encode_jpeg(img, label.jpeg_quality), np.uint8), cv2.IMREAD_COLOR)
-    h, w = img.shape[:2]
-    f = INPUT_LONG / max(h, w)
-    small = cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
-    sq = cv2.copyMakeBorder(small, 0, INPUT_LONG - small.shape[0], 0, INPUT_LONG - small.shape[1], cv2.BORDER_REPLICATE)
+    sq, f = to_input(img)  # exactly what the detector is given at run time
     g = INPUT_LONG // OUTPUT_STRIDE
     mask = np.zeros((g, g), np.uint8)
     for reg in label.registers:

@@ -8,20 +8,10 @@ import numpy as np
 import pytest
 
 from pipeline.decode import decode
-from pipeline.locate import windows_from_heatmap
+from pipeline.locate import _iou_box, windows_from_heatmap
 from recognizer.detector import INPUT_LONG, MODEL, OUTPUT_STRIDE, default_detector, preprocess, to_input
 from recognizer.onnx import sha256_file
 from synth.meters import RenderConfig, encode_jpeg, render_meter
-
-
-def _bbox_iou(a: np.ndarray, b: np.ndarray) -> float:
-    ax0, ay0 = a.min(0)
-    ax1, ay1 = a.max(0)
-    bx0, by0 = b.min(0)
-    bx1, by1 = b.max(0)
-    iw, ih = max(0, min(ax1, bx1) - max(ax0, bx0)), max(0, min(ay1, by1) - max(ay0, by0))
-    inter = iw * ih
-    return inter / ((ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter)
 
 
 def test_input_is_a_padded_square_of_the_photo():
@@ -57,6 +47,6 @@ def test_detector_marks_the_window_on_unseen_synthetic_photos():
         photo, label = render_meter(np.random.SeedSequence([77, i]), cfg)  # training used seeds 1001, 1002
         d = decode(encode_jpeg(photo, label.jpeg_quality))
         prob, cpp = default_detector().heatmap(d.image)
-        if any(_bbox_iou(w.quad, np.array(label.window)) > 0.5 for w in windows_from_heatmap(d, prob, cpp)):
+        if any(_iou_box(w.quad, np.array(label.window)) > 0.5 for w in windows_from_heatmap(d, prob, cpp)):
             hits += 1
     assert hits >= 0.8 * n, hits
