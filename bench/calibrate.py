@@ -83,7 +83,10 @@ def main(argv=None) -> int:
         print(f"  {t:9.2f}  {n / tot:8.1%}  {(k / n if n else float('nan')):9.1%}  ({k}/{n})")
     t = fit(rows, a.target)
     n, k, tot = apply(rows, t)
-    print(f"\nfitted threshold for a {a.target:.1%} lower bound: {t:.4f}: accepts {n}/{tot} ({n / tot:.1%}), {k}/{n} right")
+    if t > 1.0:
+        print(f"\nno threshold reaches a {a.target:.1%} lower bound on these reads: none would be accepted")
+    else:
+        print(f"\nfitted threshold for a {a.target:.1%} lower bound: {t:.4f}: accepts {n}/{tot} ({n / tot:.1%}), {k}/{n} right")
     by = defaultdict(list)
     for r in rows:
         by[r["source"]].append(r)
@@ -92,7 +95,8 @@ def main(argv=None) -> int:
         for src, held in sorted(by.items()):
             tt = fit([r for r in rows if r["source"] != src], a.target)
             n, k, tot = apply(held, tt)
-            print(f"  {src:20s} threshold {tt:.4f}: accepts {n}/{tot}, {k}/{n} right")
+            fitted = f"threshold {tt:.4f}" if tt <= 1.0 else "no threshold  "
+            print(f"  {src:20s} {fitted}: accepts {n}/{tot}, {k}/{n} right")
     return 0
 
 
