@@ -269,19 +269,23 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
                     regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
                     score = float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
                     # the quad is drawn only for the rows that make it into the proposals (a few of many)
-                    found.append((score, (row, 0.45, 0.22), f"{polarity}/b{block_frac}/c{close}"))
+                    found.append((score, row, f"{polarity}/b{block_frac}/c{close}"))
                 for a, b in (r for r in rows if len(r) == 2 and _digit_pair(*r)):
-                    pairs.append((float(min(a.h, b.h)), ([a, b], cfg.pair_pad, 0.1), f"{polarity}/b{block_frac}/c{close}/pair"))
+                    pairs.append((float(min(a.h, b.h)), [a, b], f"{polarity}/b{block_frac}/c{close}/pair"))
     found.sort(key=lambda t: -t[0])
     pairs.sort(key=lambda t: -t[0])
     rects = sorted(_rectangles(gray), key=lambda t: -t[0])
     kept: list[tuple[float, np.ndarray, str]] = []
     # rows, frames and pairs each have their own quota, so no kind crowds the others out of the proposals
-    for group, quota in ((found, cfg.max_proposals), (rects, cfg.max_proposals), (pairs, cfg.max_pairs)):
+    groups = (
+        (found, cfg.max_proposals, _row_quad),
+        (rects, cfg.max_proposals, lambda quad: quad),
+        (pairs, cfg.max_pairs, lambda pair: _row_quad(pair, pad_x=cfg.pair_pad, pad_y=0.1)),
+    )
+    for group, quota, quad_of in groups:
         n = 0
-        for score, quad, source in group:
-            if isinstance(quad, tuple):
-                quad = _row_quad(*quad)
+        for score, shape, source in group:
+            quad = quad_of(shape)
             if all(_iou_box(quad, k[1]) < 0.7 for k in kept):
                 kept.append((score, quad, source))
                 n += 1
@@ -319,7 +323,8 @@ def windows_from_heatmap(decoded: DecodedImage, prob: np.ndarray, cells_per_px: 
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] < cfg.min_cells:
             continue
-        ys, xs = np.nonzero(labels == i)
+        area = labels == i
+        ys, xs = np.nonzero(area)
         # cell centres, plus half a cell all round: the rectangle covers the marked cells themselves
         pts = np.stack([xs, ys], axis=1).astype(np.float32) + 0.5
         corners = np.concatenate([pts + np.float32(d) for d in ((-.5, -.5), (.5, -.5), (.5, .5), (-.5, .5))])
@@ -331,7 +336,7 @@ def windows_from_heatmap(decoded: DecodedImage, prob: np.ndarray, cells_per_px: 
         quad = _order_quad(cv2.boxPoints(((cx, cy), (rw, rh), ang))) / cells_per_px
         quad[:, 0] = np.clip(quad[:, 0], 0, W - 1)
         quad[:, 1] = np.clip(quad[:, 1], 0, H - 1)
-        score = float(prob[labels == i].mean()) * float(stats[i, cv2.CC_STAT_AREA]) ** 0.5
+        score = float(prob[area].mean()) * float(stats[i, cv2.CC_STAT_AREA]) ** 0.5
         out.append((score, quad))
     out.sort(key=lambda t: -t[0])
     to_orig = 1.0 / decoded.scale

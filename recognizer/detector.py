@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .onnx import MODELS_DIR, cpu_session
+from .onnx import MODELS_DIR, LazySession
 
 INPUT_LONG = 256
 OUTPUT_STRIDE = 4
@@ -48,30 +48,28 @@ class WindowDetector:
 
     def __init__(self, model_path: str | Path = MODEL, threads: int = 1):
         self.model_path = Path(model_path)
-        self.threads = threads
-        self._session = None
-        self._lock = threading.Lock()
+        self._session = LazySession(self.model_path, threads)
 
     def available(self) -> bool:
         return self.model_path.is_file()
 
     def heatmap(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Window probability per output cell, and the factor from photo pixels to output cells."""
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = cpu_session(self.model_path, self.threads)
+        sess = self._session.get()
         sq, f = to_input(image)
-        x = preprocess(sq[None])
-        logits = self._session.run(None, {self._session.get_inputs()[0].name: x})[0][0, 0]
+        logits = sess.run(None, {sess.get_inputs()[0].name: preprocess(sq[None])})[0][0, 0]
         return 1.0 / (1.0 + np.exp(-logits)), f / OUTPUT_STRIDE
 
 
 _default: WindowDetector | None = None
+_default_lock = threading.Lock()
 
 
 def default_detector() -> WindowDetector:
+    """The process-wide detector on ``models/detector.onnx`` (created once, loaded lazily)."""
     global _default
     if _default is None:
-        _default = WindowDetector()
+        with _default_lock:
+            if _default is None:
+                _default = WindowDetector()
     return _default

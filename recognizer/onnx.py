@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 # the shipped models: models/ beside the packages in a checkout, and installed as package data beside
@@ -15,6 +16,23 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+class LazySession:
+    """An onnxruntime session opened on first use, once, whichever thread asks first."""
+
+    def __init__(self, model_path: Path, threads: int = 1):
+        self.model_path = Path(model_path)
+        self.threads = int(threads)
+        self._session = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = cpu_session(self.model_path, self.threads)
+        return self._session
 
 
 def cpu_session(model_path: Path, threads: int = 1):

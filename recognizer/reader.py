@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .onnx import MODELS_DIR, cpu_session, sha256_file  # noqa: F401  (sha256_file: the training script's import)
+from .onnx import MODELS_DIR, LazySession, sha256_file  # noqa: F401  (sha256_file: the training script's import)
 
 ALPHABET = "0123456789."
 INPUT_H = 32
@@ -154,15 +154,10 @@ class LineReader:
     def __init__(self, model_path: str | Path | None = None, threads: int = 1):
         self.model_path = Path(model_path) if model_path is not None else DEFAULT_MODEL
         self.threads = int(threads)
-        self._session = None
-        self._lock = threading.Lock()
+        self._session = LazySession(self.model_path, self.threads)
 
     def _load(self):
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = cpu_session(self.model_path, self.threads)
-        return self._session
+        return self._session.get()
 
     def probabilities(self, strips: list[np.ndarray]) -> tuple[list[np.ndarray], list[float], list[int]]:
         """Each strip's (T, C) probabilities, its horizontal scale and the canvas width it was read at.
