@@ -30,6 +30,11 @@ class RecognizerConfig:
     # rounded fuel-pump labels counted right); 0.90 is kept, stricter, until real labelled photos of more
     # meters can set it
     accept_threshold: float = 0.90
+    # quality checks whose failure does not hold back a sure reading (its message still says what to do
+    # when the reading is unsure). The blur measure flags 34 of 429 fuel-pump photos, sharp large LCD
+    # segments among them, and the reader was sure and right on 33 of those (the 34th was unsure); on the
+    # project's synthetic photos blurred by sigma 3-4 px, the sure reads it flagged were all right
+    advisory_checks: tuple[str, ...] = ("blur",)
     # consumption per day above which a reading is implausible (m3, kWh): a household's generous upper bound
     max_per_day: float = 200.0
     max_consumption_no_dates: float = 5000.0

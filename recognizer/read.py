@@ -329,16 +329,34 @@ def is_rival(c: Candidate, best: Candidate) -> bool:
     return _area_inside(best.window.quad, c.deskewed.window.quad) >= 0.9
 
 
+def part_of(c: Candidate, whole: Candidate) -> bool:
+    """Did ``c`` read a run of ``whole``'s digits, in order, with no fraction boundary of its own elsewhere?
+    A crop cut through the window reads ``238.0`` of ``238.00`` or ``30.03`` of ``230.03``: it lost end
+    digits and says nothing against the others. A point where ``whole`` has none (``17.0`` of ``1707``), or
+    at another digit, reads another value."""
+    part, full = _digits_of(c), _digits_of(whole)
+    if len(part) >= len(full):
+        return False
+    has_point = c.frac_start < len(c.digits)
+    start = full.find(part)
+    while start >= 0:
+        if not has_point or (whole.frac_start < len(whole.digits) and start + c.frac_start == whole.frac_start):
+            return True
+        start = full.find(part, start + 1)
+    return False
+
+
 def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     """1 when no other candidate comes close to the chosen row's score with other digits, less as one does."""
     best = chosen[0]
     mine = {_digits_of(c) for c in chosen}
     # a band of the whole photo is a fallback for close-ups: it reads the window's digits among everything
     # else in the band, and says nothing against a row read on its own; nor does a detector area, which
-    # also marks printed words and parts of a window
+    # also marks printed words and parts of a window. A crop that read part of the chosen digits agrees.
     rival = max(
         (c.score for c in cands
-         if _digits_of(c) not in mine and not c.window.source.startswith(FALLBACK_SOURCES) and is_rival(c, best)),
+         if _digits_of(c) not in mine and not c.window.source.startswith(FALLBACK_SOURCES) and is_rival(c, best)
+         and not any(part_of(c, k) for k in chosen)),
         default=0.0,
     )
     ratio = min(1.0, rival / best.score) if best.score > 0 else 1.0
@@ -497,11 +515,14 @@ def _judge(main: Register, confidence, quality, plaus, meter: MeterSpec | None, 
             return "needs_review", f"Read {n_int} integer digits; this meter has {meter.integer_digits}."
     if plaus is not None and not plaus.ok:
         return "needs_review", plaus.reason
-    if quality.problems:
-        return "needs_review", " ".join(p.message for p in quality.problems if p.message)
+    blocking = [p for p in quality.problems if p.name not in config.advisory_checks]
+    if blocking:
+        return "needs_review", " ".join(p.message for p in blocking if p.message)
     if len(main.digits) < 3:
         return "needs_review", "Too few digits were found for a meter reading."
     if confidence < config.accept_threshold:
+        if quality.problems:  # advisory ones: the likelier reason the reading is unsure
+            return "needs_review", " ".join(p.message for p in quality.problems if p.message)
         unsure = [i + 1 for i, d in enumerate(main.digits) if d.confidence < 0.9]
         where = f" (digit {', '.join(map(str, unsure))})" if unsure else ""
         return "needs_review", f"Not sure of the reading{where}: please check it."

@@ -177,3 +177,36 @@ def test_a_point_after_leading_zeros_is_doubted():
     assert zeros.reading == "005.30" and plain.reading == "125.30"  # the reading stands; only its certainty drops
     assert zeros.point_confidence == pytest.approx(0.99 * POINT_AFTER_ZEROS)
     assert plain.point_confidence == pytest.approx(0.99)
+
+
+def test_a_crop_that_read_part_of_the_chosen_digits_is_no_rival():
+    from recognizer.read import part_of, window_certainty
+
+    best = _candidate(0, 60, "23800", 10.0, frac_start=3)  # 238.00
+    assert part_of(_candidate(0, 50, "2380", 9.0, frac_start=3), best)  # 238.0: lost the last digit
+    assert part_of(_candidate(10, 60, "3800", 9.0, frac_start=2), best)  # 38.00: lost the first
+    assert part_of(_candidate(0, 50, "238", 9.0), best)  # no point of its own
+    assert not part_of(_candidate(0, 50, "2380", 9.0, frac_start=2), best)  # 23.80: another value
+    assert not part_of(_candidate(0, 50, "2381", 9.0, frac_start=3), best)  # another digit
+    assert not part_of(_candidate(0, 50, "170", 9.0, frac_start=2), _candidate(0, 60, "1707", 10.0))  # 17.0 of 1707
+    # the certainty: a part read nearly as well leaves it whole, another reading of the window does not
+    assert window_certainty([best, _candidate(0, 60, "2380", 9.5, frac_start=3)], [best]) == 1.0
+    assert window_certainty([best, _candidate(0, 60, "2381", 9.5, frac_start=3)], [best]) < 0.5
+
+
+def test_blur_alone_does_not_hold_back_a_sure_reading_but_says_why_an_unsure_one_waits():
+    from pipeline.types import QualityCheck, QualityReport
+    from recognizer.config import RecognizerConfig
+    from recognizer.read import _judge
+    from recognizer.result import DigitRead, Register
+
+    main = Register("12345", 0.99, tuple(DigitRead(c, 0.998, False) for c in "12345"), (), "lcd")
+    blur = QualityCheck("blur", 0.93, False, "The photo is blurred: hold the phone steady and tap to focus.")
+    glare = QualityCheck("glare", 0.4, False, "A reflection covers the display.")
+    cfg = RecognizerConfig()
+    assert _judge(main, 0.99, QualityReport((blur,)), None, None, cfg)[0] == "accepted"
+    status, reason = _judge(main, 0.5, QualityReport((blur,)), None, None, cfg)
+    assert status == "needs_review" and "blurred" in reason
+    assert _judge(main, 0.99, QualityReport((glare,)), None, None, cfg)[0] == "needs_review"
+    strict = RecognizerConfig(advisory_checks=())
+    assert _judge(main, 0.99, QualityReport((blur,)), None, None, strict)[0] == "needs_review"
