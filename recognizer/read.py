@@ -133,8 +133,11 @@ def candidate_from_line(
                 fs = i + 1
                 point_conf = max(p_dot, POINT_FOUND_CONFIDENCE)
             else:
-                # no point, though there may be one: the reader gave it some weight, or a blob looks like one
-                point_conf = min(1.0 - p_dot, POINT_SHAPE_ONLY if shape is not None else 1.0)
+                # no point, though there may be one: the reader gave it some weight, or a blob looks like one.
+                # Not where the row starts with a sure zero: leading zeros are a drum counter's, and a blob
+                # between two drums that the reader saw nothing in is the gap between them
+                drum_zeros = digits_c[0].char == "0" and digits_c[0].confidence >= 0.9
+                point_conf = min(1.0 - p_dot, POINT_SHAPE_ONLY if shape is not None and not drum_zeros else 1.0)
     if 2 <= fs < n and digits_c[0].char == "0" and not boxes[fs].red:
         # leading zeros are a drum counter's, whose fraction is red drums, not a point; a display that
         # shows both exists, but a gap between two drums read as a point is the likelier story
