@@ -75,6 +75,7 @@ def test_two_registers():
         ("00419.076", "00418.076", {}, "rolling digit"),
         ("00414.676", "00814.676", {}, "digit misread"),
         ("00414", "00415", {}, "rolling digit"),  # the last drum
+        ("59", "58.21", {}, "rounded label"),  # the pump shows 58.21, its label rounds it up
         ("00414", "00484", {"rolling": (3,)}, "rolling digit"),
         ("00414", "0041", {}, "wrong digit count / wrong window"),
         ("00414", "12345678", {}, "wrong digit count / wrong window"),
@@ -139,6 +140,9 @@ def test_rounded_label_is_its_own_column():
     assert score_row(label("22"), result("22.54"))["int_or_rounded"] is True  # the integer part still counts
     assert score_row(label("23"), result("2254"))["int_or_rounded"] is False  # no point read: no rounding
     assert score_row(label("23.5"), result("22.54"))["int_or_rounded"] is False  # the label has a fraction
+    assert score_row(label("59"), result("58.21"))["int_or_rounded"] is True  # rounded up
+    assert score_row(label("48"), result("47.00"))["int_or_rounded"] is False  # 47.00 rounds to 47 either way
+    assert score_row(label("60"), result("58.21"))["int_or_rounded"] is False
 
 
 def test_the_largest_source_apart_from_the_others_together():
