@@ -326,10 +326,11 @@ def cmd_eval(args) -> int:
 
 
 def cmd_eval_digits(args) -> int:
-    from .classifier import default_classifier
+    from .classifier import DigitClassifier, default_classifier
     from .digits_eval import evaluate_digits, format_report
 
-    res = evaluate_digits(Path(args.labels), default_classifier())
+    classifier = DigitClassifier(args.model) if args.model else default_classifier()
+    res = evaluate_digits(Path(args.labels), classifier, sources=args.source or None)
     print(format_report(res))
     return 0
 
@@ -431,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval-digits", help="score the digit classifier on a labels.csv of digit crops")
     p.add_argument("labels", metavar="LABELS.csv")
+    p.add_argument("--model", metavar="MODEL.onnx", help="another classifier than models/digits.onnx (one trained "
+                   "with sources held out: training/train_digits.py --holdout SOURCE)")
+    p.add_argument("--source", action="append", help="only crops of this source (repeatable)")
     p.set_defaults(func=cmd_eval_digits)
 
     try:  # the service verbs; reading photos must work even when the service cannot be imported

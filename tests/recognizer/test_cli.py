@@ -195,17 +195,16 @@ def test_eval_prints_table_and_report(fake_read, tmp_path, capsys):
     assert list((report / "images").glob("*_debug.png"))
 
 
-def test_eval_digits_is_wired(monkeypatch, capsys, tmp_path):
-    import types
-
-    calls = {}
-    fake = types.ModuleType("recognizer.digits_eval")
-    fake.evaluate_digits = lambda path, classifier: calls.setdefault("res", {"path": str(path), "clf": classifier})
-    fake.format_report = lambda res: f"digits report for {res['path']}"
-    monkeypatch.setitem(sys.modules, "recognizer.digits_eval", fake)
-    monkeypatch.setattr("recognizer.classifier.default_classifier", lambda: "CLF", raising=False)
-    assert cli.main(["eval-digits", str(tmp_path / "labels.csv")]) == 0
-    assert "digits report for" in capsys.readouterr().out and calls["res"]["clf"] == "CLF"
+def test_eval_digits_reads_the_crops_with_the_model_given(capsys, tmp_path):
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
+    assert cli.main(["eval-digits", str(fixtures / "labels.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "haverland" in out and "%" in out
+    # another model: a classifier that is not there fails loudly instead of scoring the shipped one
+    with pytest.raises(Exception):
+        cli.main(["eval-digits", str(fixtures / "labels.csv"), "--model", str(tmp_path / "missing.onnx")])
+    assert cli.main(["eval-digits", str(fixtures / "labels.csv"), "--source", "nowhere"]) == 0
+    assert "haverland" not in capsys.readouterr().out
 
 
 def test_service_commands_optional(monkeypatch):
