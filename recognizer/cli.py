@@ -327,10 +327,11 @@ def cmd_eval(args) -> int:
 
 def cmd_eval_digits(args) -> int:
     from .classifier import DigitClassifier, default_classifier
-    from .digits_eval import evaluate_digits, format_report
+    from .digits_eval import evaluate_digits, format_report, read_exclusions
 
     classifier = DigitClassifier(args.model) if args.model else default_classifier()
-    res = evaluate_digits(Path(args.labels), classifier, sources=args.source or None)
+    exclude = set().union(*(read_exclusions(Path(p)) for p in args.exclude or []))
+    res = evaluate_digits(Path(args.labels), classifier, sources=args.source or None, exclude=exclude)
     print(format_report(res))
     return 0
 
@@ -435,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="MODEL.onnx", help="another classifier than models/digits.onnx (one trained "
                    "with sources held out: training/train_digits.py --holdout SOURCE)")
     p.add_argument("--source", action="append", help="only crops of this source (repeatable)")
+    p.add_argument("--exclude", action="append", metavar="AUDIT.csv",
+                   help="leave out the crops this label audit lists (its file column; docs/label-audit/)")
     p.set_defaults(func=cmd_eval_digits)
 
     try:  # the service verbs; reading photos must work even when the service cannot be imported

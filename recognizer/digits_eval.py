@@ -52,13 +52,23 @@ def is_right(v: str, guess) -> bool:
     return guess.value >= 0
 
 
+def read_exclusions(path: Path) -> set[str]:
+    """The ``file`` column of a label audit (docs/label-audit/): crops whose label was found wrong by eye."""
+    with open(path, newline="") as f:
+        return {r["file"] for r in csv.DictReader(f)}
+
+
 def evaluate_digits(labels_csv: Path, classifier, sources: list[str] | None = None,
-                    batch: int = 256, limit: int | None = None) -> dict:
-    """Run ``classifier`` over every crop of ``labels_csv``; returns counts overall and by source."""
+                    batch: int = 256, limit: int | None = None, exclude: set[str] | None = None) -> dict:
+    """Run ``classifier`` over every crop of ``labels_csv``; returns counts overall and by source.
+    Crops whose ``file`` is in ``exclude`` are left out and counted as ``excluded``."""
     labels_csv = Path(labels_csv)
     root = labels_csv.parent
+    exclude = exclude or set()
     with open(labels_csv, newline="") as f:
         rows = [r for r in csv.DictReader(f) if sources is None or r.get("source") in sources]
+    excluded = sum(r["file"] in exclude for r in rows)
+    rows = [r for r in rows if r["file"] not in exclude]
     if limit:
         rows = rows[:limit]
     stats = defaultdict(lambda: defaultdict(int))
@@ -91,7 +101,7 @@ def evaluate_digits(labels_csv: Path, classifier, sources: list[str] | None = No
                     s["nan_flagged_rolling"] += 1
             if not right and kind == "settled":
                 confusions[(r.get("source") or "?", a, g.value)] += 1
-    out = {"labels": str(labels_csv), "missing": missing, "by_source": {}}
+    out = {"labels": str(labels_csv), "missing": missing, "excluded": excluded, "by_source": {}}
     for key, s in stats.items():
         d = dict(s)
         d["accuracy"] = d["right"] / d["n"] if d["n"] else float("nan")
@@ -127,6 +137,8 @@ def format_report(res: dict) -> str:
         lines.append(row(k, res["by_source"][k]))
     if res.get("missing"):
         lines.append(f"  unreadable files: {res['missing']}")
+    if res.get("excluded"):
+        lines.append(f"  left out, their labels found wrong (--exclude): {res['excluded']}")
     if res.get("top_confusions"):
         lines.append("  top confusions (source: label -> guess x count): " + ", ".join(
             f"{c['source']}: {c['label']}->{c['guess']} x{c['count']}" for c in res["top_confusions"][:10]))

@@ -205,6 +205,12 @@ def test_eval_digits_reads_the_crops_with_the_model_given(capsys, tmp_path):
         cli.main(["eval-digits", str(fixtures / "labels.csv"), "--model", str(tmp_path / "missing.onnx")])
     assert cli.main(["eval-digits", str(fixtures / "labels.csv"), "--source", "nowhere"]) == 0
     assert "haverland" not in capsys.readouterr().out
+    # a label audit leaves its crops out and says how many
+    first = next(csv.DictReader(open(fixtures / "labels.csv")))["file"]
+    (tmp_path / "audit.csv").write_text(f"file,label,shows,note\n{first},0,8,test\n")
+    assert cli.main(["eval-digits", str(fixtures / "labels.csv"), "--exclude", str(tmp_path / "audit.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "19/19" in out and "found wrong (--exclude): 1" in out
 
 
 def test_service_commands_optional(monkeypatch):
