@@ -42,6 +42,11 @@ def main(argv=None):
     ap.add_argument("--val", default="/work/cache/strips_val.npz")
     ap.add_argument("--work", type=Path, default=Path("/work/cache/cv"))
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--reuse-strips", action="store_true", help="keep a fold's photo strips already in --work")
+    ap.add_argument("--channels", default="24,48,96,128", help="train_reader --channels (the --init's shape)")
+    ap.add_argument("--hidden", default="128", help="train_reader --hidden")
+    ap.add_argument("--epochs", default="2")
+    ap.add_argument("--max-minutes", default="20")
     ap.add_argument("--freeze-bn", action="store_true", help="train_reader --freeze-bn (an --init recovered from ONNX)")
     ap.add_argument("--harvest-models", type=Path, default=None,
                     help="a previous --work: fold K's crops are proposed by its reader_not_K.onnx (a second round)")
@@ -53,13 +58,14 @@ def main(argv=None):
     scored = []
     for k in range(a.folds):
         strips, model = a.work / f"photos_not_{k}.npz", a.work / f"reader_not_{k}.onnx"
-        if not a.skip_train:
+        if not a.skip_train and not (a.reuse_strips and strips.is_file()):
             run([py, "training/photo_strips.py", labels, "--folds", str(a.folds), "--fold", str(k),
                  "--copies", str(a.copies), "--seed", str(k), "--out", str(strips)]
                 + (["--model", str(a.harvest_models / f"reader_not_{k}.onnx")] if a.harvest_models else []))
-            run([py, "training/train_reader.py", "--channels", "24,48,96,128", "--hidden", "128", "--init", a.init,
-                 "--data", f"{strips}*{a.repeat},{a.synthetic}", "--val", a.val, "--epochs", "2", "--bs", "128",
-                 "--lr", "1e-3", "--max-minutes", "20", "--out", str(model), "--card", str(model.with_suffix(".json")),
+        if not a.skip_train:
+            run([py, "training/train_reader.py", "--channels", a.channels, "--hidden", a.hidden, "--init", a.init,
+                 "--data", f"{strips}*{a.repeat},{a.synthetic}", "--val", a.val, "--epochs", a.epochs, "--bs", "128",
+                 "--lr", "1e-3", "--max-minutes", a.max_minutes, "--out", str(model), "--card", str(model.with_suffix(".json")),
                  "--data-note", f"cross-validation: photos outside fold {k} of {a.folds}, plus synthetic strips"]
                 + (["--freeze-bn"] if a.freeze_bn else []))
         out = a.work / f"eval_fold_{k}.jsonl"
