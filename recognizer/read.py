@@ -407,14 +407,20 @@ def read_photo(
     t = lap("decode", t0)
     # Propose digit rows on a small copy
     proposals = propose_windows(decoded, LocateConfig())
-    if config.detector and (det := default_detector()).available():
-        prob, cells_per_px = det.heatmap(decoded.image)
-        proposals += windows_from_heatmap(decoded, prob, cells_per_px)
     t = lap("locate", t)
     # Deskew every proposal and read it as a line; the best-scoring row is the reading
     cands = evaluate_windows(decoded, proposals, reader, meter)
     t = lap("read", t)
     chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
+    if config.detector and not _sure(cands, chosen, config) and (det := default_detector()).available():
+        # the window detector is asked only when the rows, frames and bands read nothing sure: where they
+        # do, its areas (scored below them, never a rival) changed the reading of none of these photos
+        prob, cells_per_px = det.heatmap(decoded.image)
+        net = windows_from_heatmap(decoded, prob, cells_per_px)
+        proposals += net
+        cands = sorted(cands + evaluate_windows(decoded, net, reader, meter), key=lambda c: -c.score)
+        chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
+        t = lap("detect", t)
     window_px = chosen[0].window.quad * decoded.scale if chosen else None
     quality = assess_quality(decoded.image, window_px)
     t = lap("quality", t)
@@ -464,6 +470,14 @@ def read_photo(
         engine=config.engine, stages_ms=stages,
     )
     return _with_images(result, decoded, proposals, chosen, with_images)
+
+
+def _sure(cands: list[Candidate], chosen: list[Candidate], config: RecognizerConfig) -> bool:
+    """Would these candidates be accepted on their confidence alone (before dials and plausibility)?"""
+    if not chosen:
+        return False
+    conf = min(float(np.prod([d.confidence for d in c.digits])) * c.point_confidence for c in chosen)
+    return conf * window_certainty(cands, chosen) >= config.accept_threshold
 
 
 def read_dials(decoded: DecodedImage, window_quad: np.ndarray) -> DialReading | None:
