@@ -199,22 +199,29 @@ def strips_for(decoded: DecodedImage, windows: list[Window]) -> list[Deskewed]:
 
 
 def evaluate_windows(
-    decoded: DecodedImage, windows: list[Window], reader, meter: MeterSpec | None
+    decoded: DecodedImage, windows: list[Window], reader, meter: MeterSpec | None, closer: bool = True
 ) -> list[Candidate]:
-    """Deskew every proposed window, read all the strips in one model call, and score them."""
+    """Deskew every proposed window, read all the strips in one model call, and score them; with
+    ``closer``, take the second look (:func:`second_look`) too."""
     strips = strips_for(decoded, windows)
     lines = reader.read([d.image for d in strips]) if strips else []
     out = [c for w, d, line in zip(windows, strips, lines) if (c := candidate_from_line(w, d, line, meter)) is not None]
     out.sort(key=lambda c: -c.score)
-    # A second look at the best digit rows, closer: the same digits, so the same digit height. Rows only:
-    # a frame's or a band's strip is cut to the window already (their closer crops won 1 photo of 482, wrongly)
-    top = [c for c in out if c.window.source.startswith(("dark", "light"))][:REFINE_TOP]
-    if top:
-        close = [closer_strip(decoded, c.deskewed) for c in top]
-        for c, d, line in zip(top, close, reader.read([d.image for d in close])):
-            if (c2 := candidate_from_line(d.window, d, line, meter, digit_h=c.digit_height)) is not None:
-                out.append(c2)
-        out.sort(key=lambda c: -c.score)
+    return second_look(decoded, out, reader, meter) if closer else out
+
+
+def second_look(decoded: DecodedImage, cands: list[Candidate], reader, meter: MeterSpec | None) -> list[Candidate]:
+    """The best digit rows read again, closer: the same digits, so the same digit height. Rows only: a
+    frame's or a band's strip is cut to the window already (their closer crops won 1 photo of 482, wrongly)."""
+    top = [c for c in cands if c.window.source.startswith(("dark", "light"))][:REFINE_TOP]
+    if not top:
+        return cands
+    out = list(cands)
+    close = [closer_strip(decoded, c.deskewed) for c in top]
+    for c, d, line in zip(top, close, reader.read([d.image for d in close])):
+        if (c2 := candidate_from_line(d.window, d, line, meter, digit_h=c.digit_height)) is not None:
+            out.append(c2)
+    out.sort(key=lambda c: -c.score)
     return out
 
 
@@ -409,9 +416,13 @@ def read_photo(
     proposals = propose_windows(decoded, LocateConfig())
     t = lap("locate", t)
     # Deskew every proposal and read it as a line; the best-scoring row is the reading
-    cands = evaluate_windows(decoded, proposals, reader, meter)
-    t = lap("read", t)
+    cands = evaluate_windows(decoded, proposals, reader, meter, closer=False)
     chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
+    if not _sure(cands, chosen, config):
+        # the second look, only where the first read nothing sure
+        cands = second_look(decoded, cands, reader, meter)
+        chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
+    t = lap("read", t)
     if config.detector and not _sure(cands, chosen, config) and (det := default_detector()).available():
         # the window detector is asked only when the rows, frames and bands read nothing sure: where they
         # do, its areas (scored below them, never a rival) changed the reading of none of these photos
