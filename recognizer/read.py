@@ -429,7 +429,7 @@ def read_photo(
         prob, cells_per_px = det.heatmap(decoded.image)
         net = windows_from_heatmap(decoded, prob, cells_per_px)
         proposals += net
-        cands = sorted(cands + evaluate_windows(decoded, net, reader, meter), key=lambda c: -c.score)
+        cands = sorted(cands + evaluate_windows(decoded, net, reader, meter, closer=False), key=lambda c: -c.score)
         chosen = [_point_from_peers(c, cands) for c in pick_registers(cands)]
         t = lap("detect", t)
     window_px = chosen[0].window.quad * decoded.scale if chosen else None

@@ -210,3 +210,41 @@ def test_blur_alone_does_not_hold_back_a_sure_reading_but_says_why_an_unsure_one
     assert _judge(main, 0.99, QualityReport((glare,)), None, None, cfg)[0] == "needs_review"
     strict = RecognizerConfig(advisory_checks=())
     assert _judge(main, 0.99, QualityReport((blur,)), None, None, strict)[0] == "needs_review"
+
+
+def test_detector_and_second_look_run_only_where_the_first_look_is_unsure(monkeypatch, results):
+    import recognizer.read as read
+
+    calls = {"detector": 0, "second": 0}
+    real_detector, real_second = read.default_detector, read.second_look
+
+    def counting_detector():
+        calls["detector"] += 1
+        return real_detector()
+
+    def counting_second(*a, **kw):
+        calls["second"] += 1
+        return real_second(*a, **kw)
+
+    monkeypatch.setattr(read, "default_detector", counting_detector)
+    monkeypatch.setattr(read, "second_look", counting_second)
+    photo = SAMPLES / ROWS[0]["file"]
+    monkeypatch.setattr(read, "_sure", lambda *a: True)
+    read_photo(photo)
+    assert calls == {"detector": 0, "second": 0}
+    monkeypatch.setattr(read, "_sure", lambda *a: False)
+    again = read_photo(photo)
+    assert calls == {"detector": 1, "second": 1}
+    assert again.reading == results[ROWS[0]["file"]].reading  # unsure all the way: the full search, as before
+
+
+def test_sure_means_the_confidence_would_be_accepted():
+    from recognizer.config import RecognizerConfig
+    from recognizer.read import _sure
+
+    best = _candidate(0, 60, "12345", 10.0)
+    assert _sure([best], [best], RecognizerConfig())
+    assert not _sure([best], [best], RecognizerConfig(accept_threshold=0.999))  # 0.99 ** 5 is 0.951
+    rival = _candidate(0, 60, "12845", 9.9)  # the same window read otherwise, nearly as well
+    assert not _sure([best, rival], [best], RecognizerConfig())
+    assert not _sure([], [], RecognizerConfig())
