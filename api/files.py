@@ -8,6 +8,8 @@ from pathlib import Path
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# the formats a crop or debug overlay may be stored in (recognizer.debug.image_ext of its bytes)
+DERIVED_EXTS = ("jpg", "png")
 
 
 class PhotoStore:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.decode import DecodeLimits, decode
 from recognizer import ImageError, MeterSpec, ReadResult
+from recognizer.debug import image_ext
 
 from . import store
 from .errors import IMAGE_ERROR_STATUS, ApiError, conflict, invalid
@@ -152,8 +153,8 @@ def recognise(
         status, reason = "needs_review", plaus.reason
     # stored only now that the photo is known to be good
     photo_sha = photos.put(data, ext)
-    crop_sha = photos.put(result.images["crop"], "png") if result.images.get("crop") else None
-    debug_sha = photos.put(result.images["debug"], "png") if result.images.get("debug") else None
+    crop_sha = photos.put(result.images["crop"], image_ext(result.images["crop"])) if result.images.get("crop") else None
+    debug_sha = photos.put(result.images["debug"], image_ext(result.images["debug"])) if result.images.get("debug") else None
     return store.create_draft(
         session,
         meter_id=meter.id,

@@ -256,7 +256,9 @@ def cmd_read(args) -> int:
     for key, out in (("debug", args.debug_image), ("crop", args.crop)):
         if out:
             if result.images.get(key):
-                Path(out).write_bytes(result.images[key])
+                from .debug import write_image
+
+                write_image(out, result.images[key])
             else:
                 print(f"meterread: no {key} image for this photo", file=sys.stderr)
     print(json.dumps(row, indent=2, ensure_ascii=False))
@@ -342,12 +344,14 @@ def cmd_eval_digits(args) -> int:
 def save_case_images(out_dir: Path, index: int, row: dict) -> dict:
     """Write a failed case's debug image and crop to ``out_dir/images`` now (not held in memory); returns the
     row with ``_image_files`` instead of ``_images``."""
+    from .debug import image_ext
+
     img_dir = out_dir / "images"
     img_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     for key, data in (row.get("_images") or {}).items():
         if key in ("debug", "crop") and data:
-            name = f"{index:05d}_{key}.png"
+            name = f"{index:05d}_{key}.{image_ext(data)}"
             (img_dir / name).write_bytes(data)
             files[key] = f"images/{name}"
     slim = {k: v for k, v in row.items() if k != "_images"}

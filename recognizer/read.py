@@ -565,9 +565,9 @@ def _with_images(result: ReadResult, decoded, proposals, chosen, with_images: bo
     if not with_images:
         return result
 
-    from .debug import crop_png, debug_png
+    from .debug import crop_png, debug_jpeg
 
-    images = {"debug": debug_png(decoded, proposals, chosen, result)}
+    images = {"debug": debug_jpeg(decoded, proposals, chosen, result)}
     if chosen:
         images["crop"] = crop_png(decoded, chosen[0])
     return replace(result, images=images)

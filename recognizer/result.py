@@ -47,7 +47,7 @@ class ReadResult:
     plausibility: Plausibility | None = None
     engine: str = "cnn"
     stages_ms: dict[str, float] = field(default_factory=dict)
-    # PNG bytes of the window crop ("crop") and the debug overlay ("debug") when asked for
+    # encoded images when asked for: the window crop ("crop", PNG) and the debug overlay ("debug", JPEG)
     images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from .. import services, store
 from ..deps import CurrentUser, PhotoStoreDep, SessionDep, SettingsDep
 from ..errors import not_found
-from ..files import MEDIA_TYPES
+from ..files import DERIVED_EXTS, MEDIA_TYPES
 from ..policies import can_submit_for_meter, draft_for, require
 from ..present import draft_out, submission_out
 from ..schemas import ConfirmIn, DraftOut, SubmissionOut
@@ -34,12 +34,14 @@ def draft_image(
     photos: PhotoStoreDep,
 ) -> FileResponse:
     draft = draft_for(session, user=user, draft_id=draft_id)
-    sha, ext = {
-        "photo": (draft.photo_sha256, draft.photo_ext),
-        "crop": (draft.crop_sha256, "png"),
-        "debug": (draft.debug_sha256, "png"),
+    sha, exts = {
+        "photo": (draft.photo_sha256, (draft.photo_ext,)),
+        # derived images are stored under the extension of their format (the overlay was PNG before
+        # 2026-12-04, JPEG since): the draft records their hash only
+        "crop": (draft.crop_sha256, DERIVED_EXTS),
+        "debug": (draft.debug_sha256, DERIVED_EXTS),
     }[image]
-    path = photos.get_path(sha, ext) if sha else None
+    path, ext = next(((p, e) for e in exts if sha and (p := photos.get_path(sha, e))), (None, None))
     if path is None:
         raise not_found(f"The {image} image of draft {draft_id}")
     return FileResponse(path, media_type=MEDIA_TYPES.get(ext), headers={"Cache-Control": "private, max-age=3600"})

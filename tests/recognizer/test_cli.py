@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.decode import decode
@@ -31,6 +33,11 @@ def truth_by_hash():
     return {hashlib.sha256((SAMPLES / r["file"]).read_bytes()).hexdigest(): r["reading"] for r in rows}
 
 
+
+def _encoded(ext: str) -> bytes:
+    ok, buf = cv2.imencode(ext, np.full((20, 40, 3), 128, np.uint8))
+    return buf.tobytes()
+
 @pytest.fixture
 def fake_read(monkeypatch):
     """read_photo stand-in: real decoding (so bad files fail as they would), the labelled reading as result."""
@@ -44,7 +51,7 @@ def fake_read(monkeypatch):
             reading = "1" + reading[1:]
         quad = ((10.0, 10.0), (200.0, 10.0), (200.0, 60.0), (10.0, 60.0))
         digits = tuple(DigitRead(value=c, confidence=0.97, fractional=i >= len(reading.split(".")[0])) for i, c in enumerate(reading.replace(".", "")))
-        images = {"debug": b"\x89PNG fake", "crop": b"\x89PNG crop"} if with_images else {}
+        images = {"debug": _encoded(".jpg"), "crop": _encoded(".png")} if with_images else {}
         ok = not reading.startswith("1000")
         return ReadResult(
             status="accepted" if ok else "needs_review", reading=reading, confidence=0.97 if ok else 0.4,
@@ -63,7 +70,11 @@ def test_read_prints_json_with_required_fields(fake_read, capsys, tmp_path):
     out = json.loads(capsys.readouterr().out)
     assert REQUIRED <= set(out)
     assert out["file"] == str(photo) and out["status"] == "accepted" and out["reading"]
-    assert debug.read_bytes().startswith(b"\x89PNG") and crop.exists()
+    # the overlay comes as JPEG and is written as the PNG the file name asks for
+    assert debug.read_bytes().startswith(b"\x89PNG") and crop.read_bytes().startswith(b"\x89PNG")
+    jpg = tmp_path / "d.jpg"
+    assert cli.main(["read", str(photo), "--debug-image", str(jpg)]) == 0
+    assert jpg.read_bytes().startswith(b"\xff\xd8\xff")
 
 
 def test_read_bad_file_prints_error_json(capsys, tmp_path):
@@ -192,7 +203,7 @@ def test_eval_prints_table_and_report(fake_read, tmp_path, capsys):
     html = (report / "index.html").read_text()
     assert "window not found (1)" in html  # the fake window misses the labelled box
     assert "not accepted (no label)" in html
-    assert list((report / "images").glob("*_debug.png"))
+    assert list((report / "images").glob("*_debug.jpg")) and list((report / "images").glob("*_crop.png"))
 
 
 def test_eval_digits_reads_the_crops_with_the_model_given(capsys, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -69,8 +70,10 @@ def test_window_is_near_the_true_window(results):
 
 def test_debug_and_crop_images(results):
     res = next(r for r in results.values() if r.status != "rejected")
-    assert res.images["debug"][:8] == b"\x89PNG\r\n\x1a\n"
-    assert res.images["crop"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert res.images["debug"][:3] == b"\xff\xd8\xff"  # JPEG: a photo with lines on it
+    assert res.images["crop"][:8] == b"\x89PNG\r\n\x1a\n"  # lossless: reviewers read digits from it
+    debug = cv2.imdecode(np.frombuffer(res.images["debug"], np.uint8), cv2.IMREAD_COLOR)
+    assert debug is not None and max(debug.shape[:2]) >= 300
 
 
 def test_previous_reading_above_is_not_accepted(results):
