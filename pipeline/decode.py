@@ -95,7 +95,8 @@ def decode(source: bytes | str | os.PathLike, limits: DecodeLimits = DecodeLimit
             im = ImageOps.exif_transpose(im)
         scale = im.size[0] / (h if exif_orientation in (5, 6, 7, 8) else w)
         original = (h, w) if exif_orientation in (5, 6, 7, 8) else (w, h)
-        im = im.convert("RGB")
+        if im.mode != "RGB":  # convert() copies even an RGB image: half a millisecond of a 1024-px photo
+            im = im.convert("RGB")
     arr = cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
     long_side = max(arr.shape[:2])
     if long_side > limits.work_long_side:

@@ -141,12 +141,19 @@ def _digit_pair(a: Blob, b: Blob) -> bool:
     )
 
 
+def _median(values: list[int]) -> float:
+    """np.median of a short list of ints, without numpy's overhead (a hundred rows a mask)."""
+    v = sorted(values)
+    n = len(v)
+    return float(v[n // 2]) if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob]]:
     """Pairs of rows that continue one another: a counter whose integer and red drums sit apart (a wider
     separator, a frame between them) is found as two rows."""
     if len(rows) < 2:
         return []
-    h = np.array([float(np.median([b.h for b in r])) for r in rows])
+    h = np.array([_median([b.h for b in r]) for r in rows])
     x0 = np.array([r[0].x for r in rows], np.float64)
     cx0 = np.array([r[0].cx for r in rows])
     cy0 = np.array([r[0].cy for r in rows])
@@ -198,6 +205,22 @@ def _iou_box(a: np.ndarray, b: np.ndarray) -> float:
     inter = iw * ih
     union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _max_iou(quad: np.ndarray, boxes: np.ndarray) -> np.float32 | float:
+    """The largest :func:`_iou_box` of ``quad`` with any of ``boxes`` (x0, y0, x1, y1 rows), 0 for none;
+    in float32 like it, so the same proposals pass."""
+    if not len(boxes):
+        return 0.0
+    ax0, ay0 = quad.min(axis=0)
+    ax1, ay1 = quad.max(axis=0)
+    bx0, by0, bx1, by1 = boxes.T
+    iw = np.maximum(np.float32(0), np.minimum(ax1, bx1) - np.maximum(ax0, bx0))
+    ih = np.maximum(np.float32(0), np.minimum(ay1, by1) - np.maximum(ay0, by0))
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    iou = np.where(union > 0, inter / np.where(union > 0, union, np.float32(1)), np.float32(0))
+    return iou.max()  # float32, compared with 0.7 as _iou_box's result was
 
 
 def _order_quad(pts: np.ndarray) -> np.ndarray:
@@ -282,12 +305,14 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
         (rects, cfg.max_proposals, lambda quad: quad),
         (pairs, cfg.max_pairs, lambda pair: _row_quad(pair, pad_x=cfg.pair_pad, pad_y=0.1)),
     )
+    boxes = np.empty((0, 4), np.float32)  # kept quads' bounding boxes, for the overlap test in one go
     for group, quota, quad_of in groups:
         n = 0
         for score, shape, source in group:
             quad = quad_of(shape)
-            if all(_iou_box(quad, k[1]) < 0.7 for k in kept):
+            if _max_iou(quad, boxes) < 0.7:
                 kept.append((score, quad, source))
+                boxes = np.vstack([boxes, np.concatenate([quad.min(axis=0), quad.max(axis=0)])[None]])
                 n += 1
             if n >= quota:
                 break

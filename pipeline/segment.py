@@ -34,6 +34,18 @@ def red_share(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> flo
     return float(region.mean()) if region.size else 0.0
 
 
+def red_shares(window_bgr: np.ndarray, spans: list[tuple[int, int]], y0: int, y1: int) -> list[float]:
+    """:func:`red_share` of each column span ``(x0, x1)`` between rows ``y0`` and ``y1``, the strip's colours
+    converted once instead of once a digit."""
+    H, W = window_bgr.shape[:2]
+    band = _red_mask(window_bgr[max(0, y0) : min(H, y1)])
+    out = []
+    for x0, x1 in spans:
+        region = band[:, max(0, x0) : min(W, x1)]
+        out.append(float(region.mean()) if region.size else 0.0)
+    return out
+
+
 def red_drums(shares: list[float], cfg: SegmentConfig = SegmentConfig()) -> list[bool]:
     """Which drums of a row are red, from their :func:`red_share`: a red drum face, or red digits on a white
     drum, judged against the left half of the row (integer drums, never red)."""

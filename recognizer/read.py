@@ -14,7 +14,7 @@ from pipeline.dials import DialReading, face_up, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
 from pipeline.locate import LocateConfig, propose_windows, windows_from_heatmap
 from pipeline.quality import assess_quality
-from pipeline.segment import find_point, red_drums, red_share
+from pipeline.segment import find_point, red_drums, red_shares
 from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
 
 from . import plausibility
@@ -103,7 +103,7 @@ def candidate_from_line(
     for c in digits_c:
         cx = (c.x0 + c.x1) / 2
         spans.append((int(max(0, min(c.x0, cx - half))), int(min(W, max(c.x1, cx + half)))))
-    reds = red_drums([red_share(d.image, x0, int(0.2 * H), x1, int(0.8 * H)) for x0, x1 in spans])
+    reds = red_drums(red_shares(d.image, spans, int(0.2 * H), int(0.8 * H)))
     boxes = [DigitBox(x0, int(0.1 * H), x1, int(0.9 * H), red=r) for (x0, x1), r in zip(spans, reds)]
     # the fraction: a point the reader saw, else red drums at the right end, else the meter's spec
     points = [i for i, c in enumerate(chars) if c.char == "."]

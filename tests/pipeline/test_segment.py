@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.segment import red_drums, red_share
+from pipeline.segment import red_drums, red_share, red_shares
 
 
 def _strip(digit_colours: list[tuple[int, int, int]], drum=(235, 235, 235), tint=(0, 0, 0)) -> np.ndarray:
@@ -39,3 +39,12 @@ def test_a_red_drum_face_is_red_whatever_the_left_drums():
     # the drums on the left reddish too (a red cast over the photo): faint red digits are not told apart
     assert red_drums([0.05, 0.05, 0.05, 0.05, 0.08]) == [False] * 5
     assert red_drums([]) == []
+
+
+def test_red_shares_of_spans_equal_each_box_measured_alone():
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (48, 200, 3), dtype=np.uint8)
+    img[:, 120:160] = (30, 30, 220)  # one red drum
+    spans = [(0, 40), (35, 80), (120, 160), (190, 230), (-5, 10)]
+    assert red_shares(img, spans, 9, 38) == [red_share(img, x0, 9, x1, 38) for x0, x1 in spans]
+    assert red_shares(img, spans, 9, 38)[2] > 0.9
