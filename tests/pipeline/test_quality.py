@@ -11,6 +11,7 @@ from pipeline.quality import (
     darkness,
     digit_height_ok,
     glare_fraction,
+    percentile_u8,
 )
 
 
@@ -133,3 +134,12 @@ def test_rendered_meters_without_glare_or_blur_pass():
         height = float(np.ptp(np.asarray(label.window)[:, 1]))
         blurred = cv2.GaussianBlur(img, (0, 0), 0.15 * height)  # blur at the scale of the digit strokes and more
         assert "blur" in [c.name for c in assess_quality(blurred, np.asarray(label.window)).problems]
+
+
+def test_percentile_of_8_bit_pixels_is_numpys_to_the_bit():
+    rng = np.random.default_rng(5)
+    for k in range(400):
+        shape = tuple(int(v) for v in rng.integers(1, 120, 2))
+        g = rng.integers(0, 256, shape, dtype=np.uint8) if k % 2 else rng.integers(100, 103, shape, dtype=np.uint8)
+        for q in (10, 50, 90, 99.5):
+            assert percentile_u8(g, q) == np.percentile(g, q)
