@@ -116,7 +116,11 @@ def percentile_u8(g: np.ndarray, q: float) -> float:
     lo = int(np.floor(vi))
     hi = min(lo + 1, n - 1)
     t = vi - lo
-    cum = np.cumsum(np.bincount(g.ravel(), minlength=256))
+    if n < 1 << 24:  # calcHist counts in float32: exact below 2**24 pixels, and ten times numpy's bincount
+        hist = cv2.calcHist([np.ascontiguousarray(g)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    else:
+        hist = np.bincount(g.ravel(), minlength=256)
+    cum = np.cumsum(hist)
     a = int(np.searchsorted(cum, lo, side="right"))  # the value of the lo-th smallest pixel
     b = int(np.searchsorted(cum, hi, side="right"))
     d = b - a

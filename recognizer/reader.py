@@ -62,7 +62,9 @@ def to_canvas(strip: np.ndarray) -> np.ndarray:
 def _canvas(strip: np.ndarray) -> tuple[np.ndarray, float, int]:
     fitted, sx = _fit(strip)
     canvas = np.empty((INPUT_H, INPUT_W, 3), np.uint8)
-    canvas[:] = fitted.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    # cv2.mean: the same float64 sum of the pixels over their count as numpy's mean (exact for 8-bit
+    # sums), without numpy's overhead on a small array (a tenth of a millisecond a strip)
+    canvas[:] = np.array(cv2.mean(fitted)[:3]).astype(np.uint8)
     canvas[:, : fitted.shape[1]] = fitted
     return canvas.transpose(2, 0, 1).copy(), sx, fitted.shape[1]
 
