@@ -97,10 +97,13 @@ def decode(source: bytes | str | os.PathLike, limits: DecodeLimits = DecodeLimit
         original = (h, w) if exif_orientation in (5, 6, 7, 8) else (w, h)
         if im.mode != "RGB":  # convert() copies even an RGB image: half a millisecond of a 1024-px photo
             im = im.convert("RGB")
-    arr = cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
+        # Pillow writes the pixels out in OpenCV's channel order itself: one copy instead of an array and a
+        # conversion (the same bytes, 0.6 ms less a photo)
+        arr = np.frombuffer(im.tobytes("raw", "BGR"), np.uint8).reshape(im.size[1], im.size[0], 3)
     long_side = max(arr.shape[:2])
     if long_side > limits.work_long_side:
         f = limits.work_long_side / long_side
         arr = cv2.resize(arr, (round(arr.shape[1] * f), round(arr.shape[0] * f)), interpolation=cv2.INTER_AREA)
         scale *= f
+    arr.setflags(write=False)  # every stage reads the photo; none may change it under the others
     return DecodedImage(image=arr, original_size=original, scale=scale, format=fmt)

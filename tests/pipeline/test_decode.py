@@ -184,3 +184,12 @@ def test_mpo_phone_photo_is_a_jpeg():
 def test_broken_exif_does_not_lose_the_photo():
     data = bytearray(encode(gradient(100, 80), "JPEG", exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05garbage"))
     assert decode(bytes(data)).size == (100, 80)
+
+
+def test_pixels_in_opencv_channel_order_and_read_only():
+    rgb = gradient(96, 64)
+    d = decode(encode(rgb, "PNG"))
+    assert np.array_equal(d.image, np.asarray(rgb)[:, :, ::-1])  # BGR, lossless: the very pixels
+    assert not d.image.flags.writeable  # no stage may change the photo under the others
+    with pytest.raises(ValueError):
+        d.image[0, 0] = 0
