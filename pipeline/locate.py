@@ -153,22 +153,23 @@ def _joined_rows(rows: list[list[Blob]], max_gap: float = 2.5) -> list[list[Blob
     separator, a frame between them) is found as two rows."""
     if len(rows) < 2:
         return []
+    # every pair at once (row i continued by row j), in the arithmetic a loop over i did row by row
     h = np.array([_median([b.h for b in r]) for r in rows])
     x0 = np.array([r[0].x for r in rows], np.float64)
     cx0 = np.array([r[0].cx for r in rows])
     cy0 = np.array([r[0].cy for r in rows])
     n = np.array([len(r) for r in rows])
-    out = []
-    for i, a in enumerate(rows):
-        end = a[-1]
-        slope = (end.cy - a[0].cy) / max(end.cx - a[0].cx, 1e-3) if len(a) >= 2 else 0.0
-        hmax = np.maximum(h, h[i])
-        gap = x0 - (end.x + end.w)
-        ok = (np.abs(h - h[i]) <= 0.25 * hmax) & (gap >= 0) & (gap <= max_gap * hmax) & (n + len(a) <= 10)
-        ok &= np.abs(cy0 - (end.cy + slope * (cx0 - end.cx))) <= 0.3 * hmax
-        ok[i] = False
-        out += [a + rows[j] for j in np.flatnonzero(ok)]
-    return out
+    ends = np.array([r[-1].x + r[-1].w for r in rows])
+    ecx = np.array([r[-1].cx for r in rows])
+    ecy = np.array([r[-1].cy for r in rows])
+    slope = np.where(n >= 2, (ecy - cy0) / np.maximum(ecx - cx0, 1e-3), 0.0)
+    hmax = np.maximum(h[None, :], h[:, None])
+    gap = x0[None, :] - ends[:, None]
+    ok = (np.abs(h[None, :] - h[:, None]) <= 0.25 * hmax) & (gap >= 0) & (gap <= max_gap * hmax)
+    ok &= n[None, :] + n[:, None] <= 10
+    ok &= np.abs(cy0[None, :] - (ecy[:, None] + slope[:, None] * (cx0[None, :] - ecx[:, None]))) <= 0.3 * hmax
+    np.fill_diagonal(ok, False)
+    return [rows[i] + rows[j] for i, j in zip(*np.nonzero(ok))]
 
 
 def _row_quad(row: list[Blob], pad_x: float = 0.45, pad_y: float = 0.22) -> np.ndarray:
