@@ -7,6 +7,7 @@ which row is the reading by classifying its digits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -34,8 +35,10 @@ class LocateConfig:
     max_proposals: int = 12
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(NamedTuple):
+    """A connected component's bounding box (a named tuple: thousands are made a photo, at half the cost of
+    a frozen dataclass)."""
+
     x: int
     y: int
     w: int

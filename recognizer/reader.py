@@ -75,7 +75,9 @@ def preprocess(canvas: np.ndarray) -> np.ndarray:
     axes = tuple(range(x.ndim - 3, x.ndim))
     m = x.mean(axis=axes, keepdims=True)
     s = np.maximum(x.std(axis=axes, keepdims=True), STD_FLOOR)
-    return np.clip((x - m) / s, -CLIP, CLIP).astype(np.float32)
+    x -= m
+    x /= s
+    return np.clip(x, -CLIP, CLIP, out=x)  # in place: float32 already, no copy of the whole batch
 
 
 @dataclass(frozen=True)
