@@ -45,7 +45,10 @@ FALLBACK_SOURCES = ("frame", "net")  # proposals that may win but say nothing ag
 # a detector area is wider and taller than its digits (its mask covers the window): its height overstates
 # the digits', so its reading wins only over rows that read clearly worse
 NET_SCORE = 0.8
-REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as shares of its height
+REFINE_KEEP = (0.2, 0.82)
+ROW_QUAD_PER_DIGIT = 1.44  # a digit row's quad is this many times its digits' height (locate: _row_quad's pad_y)
+LARGER_ROW = 1.3  # a row whose digits are this many times the chosen ones' height ...
+UNREAD_LARGER_ROW = 0.5  # ... and that read as nothing: confidence factor  # the rows of the strip the closer crop keeps, as shares of its height
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def candidate_from_line(
         # size, so that it wins only where no row or window reads well
         digit_h = FRAME_DIGIT_SHARE * quad_h
     elif digit_h is None:
-        digit_h = quad_h / (1.44 if w.source.startswith(("dark", "light")) else 1.3)
+        digit_h = quad_h / (ROW_QUAD_PER_DIGIT if w.source.startswith(("dark", "light")) else 1.3)
     mean_conf = float(np.mean([x.confidence for x in digits]))
     # the reading is usually the longest row of the largest, clearest digits on the face: 4 to 8 of them,
     # often with red fractional drums; 2 or 3 sure digits are more often a rating or a model number
@@ -373,6 +376,30 @@ def window_certainty(cands: list[Candidate], chosen: list[Candidate]) -> float:
     return 1.0 - ratio**3
 
 
+def unread_larger_row(proposals: list[Window], cands: list[Candidate], best: Candidate) -> bool:
+    """Is there a row of digit-shaped blobs, several digits long and with digits clearly larger than the
+    chosen ones, elsewhere on the face, from which no reading came? Counters are set in the largest digits
+    on a face; a serial number read surely while the counter's drums read as nothing (a drum window the
+    reader could not make out) is the wrong window, and only a person can tell. A row of red-pointer dials
+    (hubs and pointers make blobs of a row) also counts: it costs the acceptance of sure reads on such water
+    meters, never a wrong one."""
+    for w in proposals:
+        src = w.source
+        if not src.startswith(("dark", "light")) or src.endswith("/pair"):
+            continue  # rows only: their height is the digits'
+        q = w.quad
+        height = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2) / ROW_QUAD_PER_DIGIT
+        width = float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2)
+        if height < LARGER_ROW * best.digit_height or width < 3 * height:
+            continue
+        if _area_inside(q, best.window.quad) >= 0.05 or _area_inside(best.window.quad, q) >= 0.05:
+            continue  # the chosen window itself, or a crop around it
+        if any(_area_inside(c.window.quad, q) >= 0.5 for c in cands):
+            continue  # something was read from it
+        return True
+    return False
+
+
 def engine_reader(config: RecognizerConfig):
     """The line reader of the configured engine ("auto" reads with the CNN and asks Tesseract when unsure)."""
     if config.engine == "tesseract":
@@ -472,8 +499,11 @@ def read_photo(
         main.reading, previous, previous_date=previous_date, photo_date=photo_date,
         max_per_day=config.max_per_day, max_consumption_no_dates=config.max_consumption_no_dates,
     )
-    # another row that reads differently and scores nearly as well: the window itself is in doubt
+    # another row that reads differently and scores nearly as well: the window itself is in doubt; so it is
+    # where a clearly larger row of digit-shaped blobs elsewhere on the face read as nothing at all
     confidence = min(r.confidence for r in registers) * window_certainty(cands, chosen)
+    if unread_larger_row(proposals, cands, chosen[0]):
+        confidence *= UNREAD_LARGER_ROW
     status, reason = _judge(main, confidence, quality, plaus, meter, config)
     result = ReadResult(
         status=status, reading=main.reading, confidence=confidence, registers=tuple(registers), reason=reason,

@@ -251,3 +251,26 @@ def test_sure_means_the_confidence_would_be_accepted():
     rival = _candidate(0, 60, "12845", 9.9)  # the same window read otherwise, nearly as well
     assert not _sure([best, rival], [best], RecognizerConfig())
     assert not _sure([], [], RecognizerConfig())
+
+
+def test_a_larger_row_that_read_as_nothing_puts_the_chosen_window_in_doubt():
+    from pipeline.types import Window
+    from recognizer.read import unread_larger_row
+
+    best = _candidate(0, 80, "30730051", 4.6)  # small digits (10 px), read surely: a serial number
+
+    def row(x0, y0, digit_h, length, source="dark/b0.06/c0"):
+        h = digit_h * 1.44  # a row quad's height over its digits'
+        return Window(np.float32([[x0, y0], [x0 + length, y0], [x0 + length, y0 + h], [x0, y0 + h]]), "unknown",
+                      source=source)
+
+    counter = row(0, 100, 20, 160)  # digits twice as tall, eight of them, lower on the face
+    assert unread_larger_row([counter], [best], best)
+    # ...not where something was read from that row, nor for rows of like digits, pairs or whole-photo bands
+    read_there = _candidate(10, 150, "00140", 3.0, y0=105)
+    assert not unread_larger_row([counter], [best, read_there], best)
+    assert not unread_larger_row([row(0, 100, 11, 160)], [best], best)
+    assert not unread_larger_row([row(0, 100, 20, 160, "dark/b0.06/c0/pair")], [best], best)
+    assert not unread_larger_row([row(0, 100, 20, 160, "frame/0.15-0.85")], [best], best)
+    assert not unread_larger_row([row(0, 100, 20, 40)], [best], best)  # one or two digits, not a row
+    assert not unread_larger_row([row(-5, -8, 20, 100)], [best], best)  # a loose crop around the chosen one
