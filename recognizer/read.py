@@ -76,6 +76,12 @@ def _tight_window(d: Deskewed, boxes: tuple[DigitBox, ...], kind: str, score: fl
     return Window(quad=quad.astype(np.float32), kind=kind, score=score, source=source)
 
 
+def _quad_size(q: np.ndarray) -> tuple[float, float]:
+    """(width, height) of a (tl, tr, br, bl) quad: the means of its opposite sides."""
+    return (float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2),
+            float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2))
+
+
 def _wheel_neighbours(a: str, b: str | None) -> bool:
     return b is not None and a.isdigit() and b.isdigit() and (int(a) - int(b)) % 10 in (1, 9)
 
@@ -161,7 +167,7 @@ def candidate_from_line(
             alt = upper if value == lower else lower
         digits.append(DigitRead(value, c.confidence, i >= fs, rolling, alt))
     q = w.quad
-    quad_h = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
+    quad_h = _quad_size(q)[1]
     if digit_h is None and w.source.startswith("frame"):
         # the band of the whole photo says nothing of the digits' size: scored as digits of a middling
         # size, so that it wins only where no row or window reads well
@@ -388,8 +394,8 @@ def unread_larger_row(proposals: list[Window], cands: list[Candidate], best: Can
         if not src.startswith(("dark", "light")) or src.endswith("/pair"):
             continue  # rows only: their height is the digits'
         q = w.quad
-        height = float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2) / ROW_QUAD_PER_DIGIT
-        width = float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2)
+        width, quad_h = _quad_size(q)
+        height = quad_h / ROW_QUAD_PER_DIGIT
         if height < LARGER_ROW * best.digit_height or width < 3 * height:
             continue
         if _area_inside(q, best.window.quad) >= 0.05 or _area_inside(best.window.quad, q) >= 0.05:
