@@ -508,9 +508,10 @@ def read_photo(
     # another row that reads differently and scores nearly as well: the window itself is in doubt; so it is
     # where a clearly larger row of digit-shaped blobs elsewhere on the face read as nothing at all
     confidence = min(r.confidence for r in registers) * window_certainty(cands, chosen)
-    if unread_larger_row(proposals, cands, chosen[0]):
+    larger_unread = unread_larger_row(proposals, cands, chosen[0])
+    if larger_unread:
         confidence *= UNREAD_LARGER_ROW
-    status, reason = _judge(main, confidence, quality, plaus, meter, config)
+    status, reason = _judge(main, confidence, quality, plaus, meter, config, larger_unread=larger_unread)
     result = ReadResult(
         status=status, reading=main.reading, confidence=confidence, registers=tuple(registers), reason=reason,
         elapsed_ms=(time.perf_counter() - t0) * 1000, quality=_quality_dicts(quality), plausibility=plaus,
@@ -570,7 +571,14 @@ def _reading(digits: list[DigitRead], frac_start: int) -> str:
     return s
 
 
-def _judge(main: Register, confidence, quality, plaus, meter: MeterSpec | None, config: RecognizerConfig):
+LARGER_UNREAD_REASON = (
+    "Larger digits elsewhere on the meter could not be read: please check that this is the counter, "
+    "not a serial number."
+)
+
+
+def _judge(main: Register, confidence, quality, plaus, meter: MeterSpec | None, config: RecognizerConfig,
+           larger_unread: bool = False):
     if any(d.value == "?" for d in main.digits):
         return "needs_review", "Some digits could not be read."
     if meter and meter.integer_digits is not None:
@@ -588,6 +596,8 @@ def _judge(main: Register, confidence, quality, plaus, meter: MeterSpec | None, 
         if quality.problems:  # advisory ones: the likelier reason the reading is unsure
             return "needs_review", " ".join(p.message for p in quality.problems if p.message)
         unsure = [i + 1 for i, d in enumerate(main.digits) if d.confidence < 0.9]
+        if larger_unread and not unsure:  # the digits are sure; the window is what is in doubt
+            return "needs_review", LARGER_UNREAD_REASON
         where = f" (digit {', '.join(map(str, unsure))})" if unsure else ""
         return "needs_review", f"Not sure of the reading{where}: please check it."
     return "accepted", None

@@ -274,3 +274,20 @@ def test_a_larger_row_that_read_as_nothing_puts_the_chosen_window_in_doubt():
     assert not unread_larger_row([row(0, 100, 20, 160, "frame/0.15-0.85")], [best], best)
     assert not unread_larger_row([row(0, 100, 20, 40)], [best], best)  # one or two digits, not a row
     assert not unread_larger_row([row(-5, -8, 20, 100)], [best], best)  # a loose crop around the chosen one
+
+
+def test_a_sure_read_held_back_by_a_larger_unread_row_says_so():
+    from pipeline.quality import QualityReport
+    from recognizer.config import RecognizerConfig
+    from recognizer.read import LARGER_UNREAD_REASON, _judge
+    from recognizer.result import DigitRead, Register
+
+    sure = Register("30730051", 0.99, tuple(DigitRead(c, 0.99, False) for c in "30730051"), (), "unknown")
+    config = RecognizerConfig()
+    quality = QualityReport(checks=())
+    assert _judge(sure, 0.99, quality, None, None, config) == ("accepted", None)
+    assert _judge(sure, 0.49, quality, None, None, config, larger_unread=True) == ("needs_review", LARGER_UNREAD_REASON)
+    # an unsure digit is the likelier story: the reason points at it
+    unsure = Register("307", 0.5, (DigitRead("3", 0.99, False), DigitRead("0", 0.5, False), DigitRead("7", 0.99, False)), (), "unknown")
+    status, reason = _judge(unsure, 0.25, quality, None, None, config, larger_unread=True)
+    assert status == "needs_review" and "digit 2" in reason
