@@ -200,20 +200,19 @@ def _row_quad(row: list[Blob], pad_x: float = 0.45, pad_y: float = 0.22) -> np.n
     return np.array([c + u * u0 + v * v0, c + u * u1 + v * v0, c + u * u1 + v * v1, c + u * u0 + v * v1], np.float32)
 
 
+def _bbox(quad: np.ndarray) -> np.ndarray:
+    """(x0, y0, x1, y1) of a quad's corners."""
+    return np.concatenate([quad.min(axis=0), quad.max(axis=0)])
+
+
 def _iou_box(a: np.ndarray, b: np.ndarray) -> float:
-    ax0, ay0 = a.min(axis=0)
-    ax1, ay1 = a.max(axis=0)
-    bx0, by0 = b.min(axis=0)
-    bx1, by1 = b.max(axis=0)
-    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
-    inter = iw * ih
-    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
-    return inter / union if union > 0 else 0.0
+    """Intersection over union of two quads' bounding boxes."""
+    return float(_max_iou(a, _bbox(b)[None]))
 
 
 def _max_iou(quad: np.ndarray, boxes: np.ndarray) -> np.float32 | float:
-    """The largest :func:`_iou_box` of ``quad`` with any of ``boxes`` (x0, y0, x1, y1 rows), 0 for none;
-    in float32 like it, so the same proposals pass."""
+    """The largest bounding-box IoU of ``quad`` with any of ``boxes`` (x0, y0, x1, y1 rows), 0 for none; in
+    the quads' float32 arithmetic, as the one-pair loop it replaced computed it."""
     if not len(boxes):
         return 0.0
     ax0, ay0 = quad.min(axis=0)
@@ -224,7 +223,7 @@ def _max_iou(quad: np.ndarray, boxes: np.ndarray) -> np.float32 | float:
     inter = iw * ih
     union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
     iou = np.where(union > 0, inter / np.where(union > 0, union, np.float32(1)), np.float32(0))
-    return iou.max()  # float32, compared with 0.7 as _iou_box's result was
+    return iou.max()  # float32: compared with 0.7 in float32, as before
 
 
 def _order_quad(pts: np.ndarray) -> np.ndarray:
@@ -316,7 +315,7 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
             quad = quad_of(shape)
             if _max_iou(quad, boxes) < 0.7:
                 kept.append((score, quad, source))
-                boxes = np.vstack([boxes, np.concatenate([quad.min(axis=0), quad.max(axis=0)])[None]])
+                boxes = np.vstack([boxes, _bbox(quad)[None]])
                 n += 1
             if n >= quota:
                 break

@@ -29,9 +29,7 @@ def _red_mask(bgr: np.ndarray) -> np.ndarray:
 
 def red_share(window_bgr: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
     """Share of strongly red pixels in a box of the strip (0 to 1)."""
-    H, W = window_bgr.shape[:2]
-    region = _red_mask(window_bgr[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)])
-    return float(region.mean()) if region.size else 0.0
+    return red_shares(window_bgr, [(x0, x1)], y0, y1)[0]
 
 
 def red_shares(window_bgr: np.ndarray, spans: list[tuple[int, int]], y0: int, y1: int) -> list[float]:

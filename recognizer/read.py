@@ -45,10 +45,10 @@ FALLBACK_SOURCES = ("frame", "net")  # proposals that may win but say nothing ag
 # a detector area is wider and taller than its digits (its mask covers the window): its height overstates
 # the digits', so its reading wins only over rows that read clearly worse
 NET_SCORE = 0.8
-REFINE_KEEP = (0.2, 0.82)
+REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as shares of its height
 ROW_QUAD_PER_DIGIT = 1.44  # a digit row's quad is this many times its digits' height (locate: _row_quad's pad_y)
 LARGER_ROW = 1.3  # a row whose digits are this many times the chosen ones' height ...
-UNREAD_LARGER_ROW = 0.5  # ... and that read as nothing: confidence factor  # the rows of the strip the closer crop keeps, as shares of its height
+UNREAD_LARGER_ROW = 0.5  # ... and that read as nothing: confidence factor
 
 
 @dataclass(frozen=True)
