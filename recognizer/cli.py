@@ -39,6 +39,7 @@ class Item:
     name: str
     path: str
     member: str | None = None
+    turn: int = 0  # degrees clockwise the photo is turned before it is read (eval --turn), EXIF dropped
 
 
 def _is_image_name(name: str) -> bool:
@@ -116,7 +117,12 @@ def read_item(item: Item, with_images: bool = False) -> dict:
     if item.member is None and not Path(item.path).is_file():
         return error_row(item.name, "not_found", f"No such file: {item.path}", 0.0)
     try:
-        result = read_photo(load_bytes(item), config=worker_config(), with_images=with_images)
+        source = load_bytes(item)
+        if item.turn:
+            from .evaluate import turned_photo
+
+            source = turned_photo(source, item.turn)
+        result = read_photo(source, config=worker_config(), with_images=with_images)
         row = result.to_dict()
         row["file"] = item.name
         row["error"] = None
@@ -300,8 +306,11 @@ def cmd_eval(args) -> int:
         labels = [r for r in labels if fold_of(r["file"], args.folds) == args.fold]
     if args.limit:
         labels = labels[: args.limit]
+    if args.turn:
+        # the label's window box is in the upright photo's pixels: not compared on a turned one
+        labels = [{**r, "window": ""} for r in labels]
     by_name = {r["file"]: r for r in labels}
-    items = [Item(name=r["file"], path=str(labels_path.parent / r["file"])) for r in labels]
+    items = [Item(name=r["file"], path=str(labels_path.parent / r["file"]), turn=args.turn) for r in labels]
     report = Path(args.report) if args.report else None
     scored: list[dict] = []
     failures: list[tuple[dict, dict]] = []
@@ -433,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reader-model", metavar="MODEL.onnx", help="another line-reader model than models/reader.onnx")
     p.add_argument("--folds", type=int, default=2, help="with --fold: how many folds the photos are split into")
     p.add_argument("--fold", type=int, help="only the photos of this fold (a hash of the path; see training/photo_strips.py)")
+    p.add_argument("--turn", type=int, choices=(0, 90, 180, 270), default=0,
+                   help="turn every photo this many degrees clockwise first (its pixels, EXIF dropped): how the "
+                        "reader does on photos taken sideways or upside down")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("eval-digits", help="score the digit classifier on a labels.csv of digit crops")

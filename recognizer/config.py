@@ -41,5 +41,8 @@ class RecognizerConfig:
     # red-pointer dials carry the fraction of many water meters: read them where no red drum or point was
     # the window detector's proposals (models/detector.onnx) join the classical ones
     detector: bool = True
+    # where the chosen window reads turned over with a decimal point it lacks upright, read the photo turned
+    # over too (recognizer/read.py: turned_over_hint): seven-segment digits read as digits upside down
+    check_upside_down: bool = True
     read_dials: bool = False  # off by default: see pipeline/dials.py for how far it is
     min_dial_confidence: float = 0.5

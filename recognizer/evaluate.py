@@ -8,7 +8,10 @@ full reading only where the label has a fractional part.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 from collections import defaultdict
+from pathlib import Path
 
 CAUSES = (
     "internal error",
@@ -22,6 +25,19 @@ CAUSES = (
     "right but not accepted",
     "not accepted (no label)",
 )
+
+
+def turned_photo(source: bytes | str | os.PathLike, degrees: int) -> bytes:
+    """The photo turned ``degrees`` clockwise in its pixels (EXIF orientation applied first, then dropped),
+    as a JPEG of quality 95: a photo taken sideways or upside down by a camera that wrote no orientation."""
+    from PIL import Image, ImageOps
+
+    data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    with Image.open(io.BytesIO(data)) as im:
+        turned = ImageOps.exif_transpose(im).convert("RGB").rotate(-degrees, expand=True)
+    out = io.BytesIO()
+    turned.save(out, "JPEG", quality=95)
+    return out.getvalue()
 
 
 def fold_of(file: str, folds: int) -> int:

@@ -47,6 +47,9 @@ class ReadResult:
     plausibility: Plausibility | None = None
     engine: str = "cnn"
     stages_ms: dict[str, float] = field(default_factory=dict)
+    # read with the photo turned by 180 degrees (it was taken upside down); windows are in the photo's own
+    # pixels all the same, the crop and the debug overlay show it turned the right way up
+    turned: bool = False
     # encoded images when asked for: the window crop ("crop", PNG) and the debug overlay ("debug", JPEG)
     images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -96,5 +99,6 @@ class ReadResult:
                 "reason": self.plausibility.reason,
             },
             "engine": self.engine,
+            "turned": self.turned,
             "elapsed_ms": round(float(self.elapsed_ms), 1),
         }
