@@ -32,6 +32,7 @@ def draft_out(draft: Draft, *, submission_id: int | None = None) -> schemas.Draf
         reason=draft.reason,
         plausibility=schemas.PlausibilityOut(**plaus) if plaus else None,
         photo_date=draft.photo_date,
+        turned=bool(result.get("turned", False)),
         photo_url=f"{base}/photo",
         crop_url=f"{base}/crop" if draft.crop_sha256 else None,
         debug_url=f"{base}/debug" if draft.debug_sha256 else None,

@@ -116,6 +116,7 @@ class DraftOut(Out):
     reason: str | None
     plausibility: PlausibilityOut | None
     photo_date: date
+    turned: bool = Field(default=False, description="The photo was taken upside down and read turned over; the crop shows it upright.")
     photo_url: str
     crop_url: str | None
     debug_url: str | None

@@ -84,6 +84,7 @@ class FakeReader:
     confidence: float = 0.97
     reason: str | None = None
     images: bool = True
+    turned: bool = False
     calls: list = field(default_factory=list)
 
     def __call__(self, source, **kwargs) -> ReadResult:
@@ -100,6 +101,7 @@ class FakeReader:
             status=self.status, reading=self.reading, confidence=self.confidence,
             registers=(reg,) if self.reading else (), reason=self.reason, elapsed_ms=1.0,
             images={"crop": png_bytes(), "debug": png_bytes(color=(30, 200, 30))} if self.images else {},
+            turned=self.turned,
         )
 
 

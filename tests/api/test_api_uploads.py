@@ -101,6 +101,15 @@ def test_good_photo_is_stored_once_by_content_hash(world, app, settings, fake_re
     assert count_rows(app, Draft) == 2
 
 
+def test_a_draft_says_when_the_photo_was_read_turned_over(world, fake_reader):
+    assert upload(world.client, world.customer, world.meter, meter_photo()).json()["turned"] is False
+    fake_reader.turned = True
+    draft = upload(world.client, world.customer, world.meter, meter_photo()).json()
+    assert draft["turned"] is True
+    again = world.client.get(f"/api/drafts/{draft['id']}", headers=world.customer)
+    assert again.status_code == 200 and again.json()["turned"] is True
+
+
 def test_webp_and_jpeg_accepted(world, fake_reader):
     for fmt, ctype in (("WEBP", "image/webp"), ("JPEG", "image/jpeg")):
         r = upload(world.client, world.customer, world.meter, meter_photo(fmt=fmt), content_type=ctype)

@@ -270,6 +270,11 @@ def test_error_messages(world, phone, tmp_path):
     expect(notice).to_contain_text("Hold the phone steady")
     expect(upload).to_be_hidden()
 
+    # read turned over: the caption says why the crop is the other way up from the photo
+    world.reader.set(turned=True)
+    page.set_input_files("#photo-pick", str(PHOTO))
+    expect(page.locator("#crop-caption")).to_contain_text("your photo was upside down")
+
     # no window found: how to retake; the photo itself is shown, the boxes are empty to type in
     world.reader.set(reading=None, status="rejected",
                      reason="No digit window was found: photograph the counter straight on so it fills a third of the frame.")

@@ -109,11 +109,12 @@ class StandInReader:
     status: str = "accepted"
     reason: str | None = None
     delay: float = 0.0
+    turned: bool = False
     calls: int = 0
 
     def set(self, **kwargs) -> "StandInReader":
         defaults = StandInReader()
-        for name in ("reading", "confidence", "unsure", "status", "reason", "delay"):
+        for name in ("reading", "confidence", "unsure", "status", "reason", "delay", "turned"):
             setattr(self, name, kwargs.pop(name, getattr(defaults, name)))
         assert not kwargs, kwargs
         return self
@@ -140,7 +141,7 @@ class StandInReader:
         reg = Register(reading=self.reading, confidence=conf, digits=digits, kind="drum",
                        window=((0, 0), (1, 0), (1, 1), (0, 1)))
         return ReadResult(status=self.status, reading=self.reading, confidence=conf, registers=(reg,),
-                          reason=self.reason, elapsed_ms=1.0, images=images)
+                          reason=self.reason, elapsed_ms=1.0, images=images, turned=self.turned)
 
 
 # ---- the app, served ---------------------------------------------------------------------------------
