@@ -448,7 +448,9 @@ def read_photo(
         # (seven-segment 0, 1, 2, 5, 6/9, 8 read as digits either way up: 59.00 upside down reads 0065)
         t = time.perf_counter()
         turned, _ = _read_decoded(_turned_over(decoded), check_turned=False, **context)
-        if turned.confidence > UPSIDE_DOWN_KEEP * result.confidence:
+        # as sure as the window's turned read had to be, and about as sure as the upright read or surer (an
+        # unsure upright read swapped for an unsure turned one only changes which wrong reading is shown)
+        if turned.confidence >= UPSIDE_DOWN_HINT and turned.confidence > UPSIDE_DOWN_KEEP * result.confidence:
             stages = {**turned.stages_ms, "decode": decode_ms}
             result = replace(_turned_back(turned, decoded.original_size), stages_ms=stages, turned=True)
         result.stages_ms["turned"] = round((time.perf_counter() - t) * 1000, 2)

@@ -62,6 +62,22 @@ class RenderConfig:
     # large printed words and brand names (LITRES, GERRIDA), up to a fifth of the face wide: text that is
     # not the reading and is as big as it. 0 draws none and leaves every seed's photo as it was
     big_words_p: float = 0.0
+    # Harder variety for the window detector, each 0 by default (no random draw is made for an option at 0,
+    # so every seed renders as before):
+    # drums in cells whose dark edges, separators and top/bottom bars touch the (taller) digits, light drums
+    # with red digits for the fraction, so a threshold joins digits and cell edges into one ladder
+    ladder_drums_p: float = 0.0
+    # white-on-dark drum band inside a wide light frame with a thin dark outline (older electricity meters)
+    band_window_p: float = 0.0
+    # the meter small in the photo (0.4 to 0.75 of its usual size), often inside a housing with a
+    # glass cover, so the window is a few percent of the photo
+    small_meter_p: float = 0.0
+    # the face turned out of the photo plane (15-45 degrees about a tilted axis): strong perspective
+    tilt3d_p: float = 0.0
+    # a textured scene behind the meter: wood grain, foliage and sky, tiles, pipes
+    scene_bg_p: float = 0.0
+    # face decoration: coloured diagonal stripes, barcode, a small dial, a thick coloured rim on round faces
+    face_decor_p: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -167,11 +183,16 @@ def _draw_drums(face, rng, x0, y0, cell_w, cell_h, reading, style, font, rolling
     frac = len(reading.split(".")[1]) if "." in reading else 0
     dark_drums = style["dark_drums"]
     glyph_h = int(cell_h * rng.uniform(0.55, 0.72))
+    ladder = style.get("ladder")
+    if ladder:  # taller digits, reaching the cell's top and bottom edges
+        glyph_h = int(cell_h * ladder["glyph"])
     gap = style["gap"]
     for i, d in enumerate(digits):
         red = i >= len(digits) - frac and style["red_fraction"]
         if red:
             bg, fg = (30, 30, rng.integers(170, 215)), (235, 235, 235) if rng.random() < 0.85 else (20, 20, 20)
+            if ladder and ladder["red_ink"]:  # red digits on a light drum
+                bg, fg = (int(rng.integers(215, 245)),) * 3, (int(rng.integers(20, 60)), int(rng.integers(20, 60)), int(rng.integers(160, 220)))
         elif dark_drums:
             bg, fg = (int(rng.integers(15, 40)),) * 3, (int(rng.integers(215, 245)),) * 3
         else:
@@ -191,7 +212,19 @@ def _draw_drums(face, rng, x0, y0, cell_w, cell_h, reading, style, font, rolling
         # cylinder shading: darker towards the top and bottom edges of the drum
         yy = np.linspace(-1, 1, cell_h, dtype=np.float32)[:, None, None]
         cell = np.clip(cell.astype(np.float32) * (1 - 0.45 * yy**4), 0, 255).astype(np.uint8)
+        if ladder:  # dark cell edges left and right, touching the digit
+            e = ladder["side"]
+            cell[:, :e] = ladder["ink"]
+            cell[:, cell_w - e:] = ladder["ink"]
         face[y0 : y0 + cell_h, cx : cx + cell_w, :3] = cell
+    if ladder:  # separators in the gaps, and the window opening's dark top and bottom edges over the drums
+        w = len(digits) * (cell_w + gap) - gap
+        for i in range(1, len(digits)):
+            gx = x0 + i * (cell_w + gap) - gap
+            face[y0 : y0 + cell_h, gx : gx + gap, :3] = ladder["ink"]
+        t = ladder["bar"]
+        face[y0 : y0 + t, x0 : x0 + w, :3] = ladder["ink"]
+        face[y0 + cell_h - t : y0 + cell_h, x0 : x0 + w, :3] = ladder["ink"]
 
 
 def _segment_polys(x, y, w, h, t, skew) -> dict[str, np.ndarray]:
@@ -284,7 +317,18 @@ def _plan(rng: np.random.Generator, cfg: RenderConfig) -> dict:
         "readings": [_random_reading(rng, n, frac) for _ in range(2 if dual else 1)],
         "rolling": (not lcd) and rng.random() < cfg.rolling_p,
         "big_words": int(rng.integers(1, 3)) if cfg.big_words_p and rng.random() < cfg.big_words_p else 0,
+        "ladder": (not lcd) and _chance(rng, cfg.ladder_drums_p),
+        "band": (not lcd) and (not dual) and _chance(rng, cfg.band_window_p),
+        "small": float(rng.uniform(0.4, 0.75)) if _chance(rng, cfg.small_meter_p) else 0.0,
+        "tilt3d": _chance(rng, cfg.tilt3d_p),
+        "scene": _chance(rng, cfg.scene_bg_p),
+        "decor": _chance(rng, cfg.face_decor_p),
     }
+
+
+def _chance(rng: np.random.Generator, p: float) -> bool:
+    """True with probability ``p``; draws nothing when ``p`` is 0 (the default photos stay as they were)."""
+    return bool(p > 0 and rng.random() < p)
 
 
 def _clutter(face, rng, fs, boxes_taken, meter_kind, light_face) -> None:
@@ -338,6 +382,77 @@ def _big_word(face, rng, fs, boxes_taken, light_face) -> None:
             return
 
 
+def _decorate(face, rng, fs, color, light_face) -> None:
+    """Printed decoration under the window and the text: diagonal stripes, a barcode, a small dial, a rim."""
+    inside = face[..., 3] > 0
+    if rng.random() < 0.6:  # coloured diagonal stripes over a part of the face
+        col = (int(rng.integers(20, 90)), int(rng.integers(20, 90)), int(rng.integers(170, 240)))
+        if rng.random() < 0.35:
+            col = (int(rng.integers(150, 230)), int(rng.integers(60, 140)), int(rng.integers(10, 60)))  # blue
+        layer = np.zeros((fs, fs), np.uint8)
+        period = int(fs * rng.uniform(0.06, 0.14))
+        width = int(period * rng.uniform(0.3, 0.6))
+        slope = rng.uniform(-1.2, -0.4) if rng.random() < 0.5 else rng.uniform(0.4, 1.2)
+        for k in range(-3 * fs // period, 3 * fs // period):
+            b = k * period
+            p1, p2 = (0, int(b)), (fs, int(b + slope * fs))
+            cv2.line(layer, p1, p2, 255, width, cv2.LINE_AA)
+        keep = np.zeros((fs, fs), np.uint8)  # only a sector of the face
+        cx, cy = int(rng.uniform(0.5, 1.0) * fs), int(rng.uniform(0.2, 0.9) * fs)
+        cv2.circle(keep, (cx, cy), int(fs * rng.uniform(0.2, 0.42)), 255, -1)
+        a = (np.minimum(layer, keep) * inside).astype(np.float32)[..., None] / 255
+        face[..., :3] = (face[..., :3] * (1 - a) + np.asarray(col, np.float32) * a).astype(np.uint8)
+    ink = (int(rng.integers(10, 60)),) * 3 if light_face else (int(rng.integers(190, 235)),) * 3
+    if rng.random() < 0.5:  # a barcode with its number
+        bw, bh = int(fs * rng.uniform(0.18, 0.3)), int(fs * rng.uniform(0.04, 0.08))
+        x, y = int(fs * rng.uniform(0.2, 0.8 - 0.3)), int(fs * rng.uniform(0.55, 0.8))
+        xx = x
+        while xx < x + bw:
+            t = int(rng.integers(1, 5))
+            if rng.random() < 0.55:
+                cv2.rectangle(face, (xx, y), (xx + t, y + bh), (*ink, 255), -1)
+            xx += t + int(rng.integers(1, 4))
+        m = _text_mask(str(rng.integers(10**9, 10**10)), HERSHEY[0], int(bh * 0.35), 0.08)
+        _paste(face, m, x, y + bh + 4, ink)
+    if rng.random() < 0.5:  # a small dial with its numbers and a red pointer
+        r = int(fs * rng.uniform(0.06, 0.1))
+        cx, cy = int(fs * rng.uniform(0.35, 0.75)), int(fs * rng.uniform(0.7, 0.82))
+        cv2.circle(face, (cx, cy), r, (*((20, 20, 20) if rng.random() < 0.6 else (235, 235, 235)), 255), -1, cv2.LINE_AA)
+        for k in range(10):
+            ang = 2 * np.pi * k / 10
+            m = _text_mask(str(k), HERSHEY[0], max(5, r // 4), 0.1)
+            _paste(face, m, int(cx + 0.72 * r * np.sin(ang)) - m.shape[1] // 2, int(cy - 0.72 * r * np.cos(ang)) - m.shape[0] // 2, (200, 200, 200))
+        ang = rng.uniform(0, 2 * np.pi)
+        cv2.line(face, (cx, cy), (int(cx + 0.6 * r * np.sin(ang)), int(cy - 0.6 * r * np.cos(ang))), (30, 30, 210, 255), max(2, r // 6))
+    round_face = inside[fs // 2, int(fs * 0.03)] and not inside[int(fs * 0.21), int(fs * 0.03)]
+    if round_face and rng.random() < 0.6:  # a round face: a thick coloured rim
+        col = [(30, 60, 220), (200, 110, 30), (60, 140, 180), (40, 40, 40)][int(rng.integers(0, 4))]
+        cv2.circle(face, (fs // 2, fs // 2), int(fs * 0.47), (*col, 255), int(fs * rng.uniform(0.02, 0.05)), cv2.LINE_AA)
+
+
+def _housing(rng, face: np.ndarray, registers: list, fs: int):
+    """The face set into a larger housing (metal or plastic box, a glass cover): a new canvas, quads moved."""
+    k = rng.uniform(0.5, 0.8)
+    out = np.zeros_like(face)
+    col = np.array([rng.integers(90, 210)] * 3, np.float32) + rng.normal(0, 12, 3)
+    m = int(fs * rng.uniform(0.0, 0.06))
+    cv2.rectangle(out, (m, m), (fs - m, fs - m), (*[int(c) for c in np.clip(col, 0, 255)], 255), -1)
+    tex = cv2.resize(rng.normal(0, 10, (fs // 16, fs // 16)).astype(np.float32), (fs, fs), interpolation=cv2.INTER_CUBIC)[..., None]
+    out[..., :3] = np.clip(out[..., :3].astype(np.float32) + tex, 0, 255).astype(np.uint8)
+    inner = tuple(int(c * rng.uniform(0.6, 0.9)) for c in np.clip(col, 0, 255))
+    g = int(fs * (1 - k) / 2 * rng.uniform(0.4, 0.8))
+    cv2.rectangle(out, (g, g), (fs - g, fs - g), (*inner, 255), max(3, int(fs * 0.012)))  # the glass cover's edge
+    small = cv2.resize(face, (int(fs * k), int(fs * k)), interpolation=cv2.INTER_AREA)
+    ox = (fs - small.shape[1]) // 2 + int(rng.integers(-fs // 30, fs // 30 + 1))
+    oy = (fs - small.shape[0]) // 2 + int(rng.integers(-fs // 30, fs // 30 + 1))
+    a = small[..., 3:4].astype(np.float32) / 255
+    region = out[oy : oy + small.shape[0], ox : ox + small.shape[1]].astype(np.float32)
+    out[oy : oy + small.shape[0], ox : ox + small.shape[1], :3] = (region[..., :3] * (1 - a) + small[..., :3] * a).astype(np.uint8)
+    for r in registers:
+        r["quad"] = (r["quad"] * k + np.array([ox, oy], np.float32)).astype(np.float32)
+    return out
+
+
 def _overlap(a, b) -> bool:
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
@@ -376,6 +491,18 @@ def _render_face(rng: np.random.Generator, plan: dict, fs: int = 1000):
         "gap": int(rng.integers(1, 5)),
         "stroke": rng.uniform(0.07, 0.13),
     }
+    if plan.get("decor"):
+        _decorate(face, rng, fs, color, light)
+    if plan.get("ladder"):
+        style["dark_drums"] = rng.random() < 0.25
+        style["gap"] = int(rng.integers(2, 9))
+        style["stroke"] = rng.uniform(0.1, 0.16)
+        style["ladder"] = {"glyph": rng.uniform(0.76, 0.95), "red_ink": rng.random() < 0.7, "ink": (int(rng.integers(10, 60)),) * 3,
+                           "side_share": rng.uniform(0.0, 0.12), "bar_share": rng.uniform(0.03, 0.12)}
+    if plan.get("band"):
+        style["dark_drums"] = True
+        style["gap"] = int(rng.integers(0, 3))
+        win_w = int(fs * rng.uniform(0.3, 0.5))
     for r in range(n_regs):
         reading = plan["readings"][r]
         if lcd:
@@ -387,6 +514,9 @@ def _render_face(rng: np.random.Generator, plan: dict, fs: int = 1000):
             cell_h = int(cell_w * rng.uniform(1.3, 1.75))
             w = n * cell_w + (n - 1) * gap
             h = cell_h
+            if "ladder" in style:
+                lad = style["ladder"]
+                lad["side"], lad["bar"] = int(cell_w * lad["side_share"]), max(2, int(cell_h * lad["bar_share"]))
         x0 = (fs - w) // 2 + int(rng.integers(-fs // 20, fs // 20 + 1))
         if n_regs == 1:
             y0 = int(fs * rng.uniform(0.3, 0.45))
@@ -395,6 +525,18 @@ def _render_face(rng: np.random.Generator, plan: dict, fs: int = 1000):
         # frame around the window
         frame = int(max(6, h * rng.uniform(0.08, 0.2)))
         fcol = (int(rng.integers(10, 60)),) * 3 if rng.random() < 0.6 else tuple(int(c * 0.8) for c in color)
+        if plan.get("band"):  # a wide light frame with a thin dark outline, light space right of the digits
+            frame = int(h * rng.uniform(0.25, 0.7))
+            extra = int(w * rng.uniform(0.0, 1.0))
+            fcol = (int(rng.integers(190, 245)),) * 3
+            line = (int(rng.integers(10, 70)),) * 3
+            x1 = min(fs - 4, x0 + w + frame + extra)
+            cv2.rectangle(face, (x0 - frame, y0 - frame), (x1, y0 + h + frame), (*line, 255), -1)
+            o = max(2, frame // 6)
+            cv2.rectangle(face, (x0 - frame + o, y0 - frame + o), (x1 - o, y0 + h + frame - o), (*fcol, 255), -1)
+            boxes.append((x0 - frame - 10, y0 - frame - 10, x1 + 10, y0 + h + frame + 10))
+            frame = max(2, int(h * rng.uniform(0.03, 0.1)))  # the band's own dark edge
+            fcol = (int(rng.integers(10, 50)),) * 3
         cv2.rectangle(face, (x0 - frame, y0 - frame), (x0 + w + frame, y0 + h + frame), (*fcol, 255), -1)
         if lcd:
             _draw_lcd(face, rng, x0, y0, w, h, reading)
@@ -443,12 +585,26 @@ def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return img
 
 
-def _homography(rng, fs, w, h, cfg: RenderConfig, shrink: float) -> np.ndarray:
+def _homography(rng, fs, w, h, cfg: RenderConfig, shrink: float, plan: dict | None = None) -> np.ndarray:
+    plan = plan or {}
     size = min(w, h) * rng.uniform(0.75, 1.25) * shrink
     angle = np.deg2rad(np.clip(rng.normal(0, cfg.max_rotation_deg / 2.5), -cfg.max_rotation_deg, cfg.max_rotation_deg))
     c = np.array([w / 2 + rng.normal(0, w * 0.06), h / 2 + rng.normal(0, h * 0.06)])
     src = np.array([[0, 0], [fs, 0], [fs, fs], [0, fs]], np.float32)
     unit = (src / fs - 0.5) * size
+    if plan.get("small"):  # a small meter anywhere in the photo
+        size *= plan["small"]
+        unit = (src / fs - 0.5) * size
+        c = np.array([rng.uniform(size * 0.5, max(size * 0.5 + 1, w - size * 0.5)), rng.uniform(size * 0.5, max(size * 0.5 + 1, h - size * 0.5))])
+    if plan.get("tilt3d"):  # turned out of the photo plane about an axis in it, seen from a finite distance
+        axis = rng.uniform(0, np.pi)
+        turn = np.deg2rad(rng.uniform(15, 45)) * (1 if rng.random() < 0.5 else -1)
+        u = np.array([np.cos(axis), np.sin(axis), 0.0])
+        K = np.array([[0, -u[2], u[1]], [u[2], 0, -u[0]], [-u[1], u[0], 0]])
+        R = np.eye(3) + np.sin(turn) * K + (1 - np.cos(turn)) * K @ K
+        p3 = np.c_[unit, np.zeros(4)] @ R.T
+        dist = size * rng.uniform(1.2, 3.0)
+        unit = p3[:, :2] * dist / (dist + p3[:, 2:3])
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     dst = unit @ rot.T + c
     persp = rng.normal(0, 0.05, (4, 2)) * size
@@ -456,6 +612,50 @@ def _homography(rng, fs, w, h, cfg: RenderConfig, shrink: float) -> np.ndarray:
     tilt = rng.normal(0, 0.06)
     dst = dst + persp * 0.5 + np.array([[0, tilt], [0, -tilt], [0, tilt], [0, -tilt]]) * size
     return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+
+
+def _scene(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """A textured scene: wood grain, foliage against the sky, tiles, or rough plaster; then pipes and cables."""
+    kind = int(rng.integers(0, 4))
+    if kind == 0:  # wood: grain along one axis, planks
+        base = np.array([rng.uniform(40, 90), rng.uniform(60, 120), rng.uniform(90, 170)], np.float32)
+        n = rng.normal(0, 1, (h // 2 + 1, max(2, w // 40))).astype(np.float32)
+        grain = cv2.resize(n, (w, h), interpolation=cv2.INTER_CUBIC)
+        fine = cv2.resize(rng.normal(0, 1, (h // 8 + 1, w // 2 + 1)).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        img = base * (1 + 0.25 * grain[..., None] + 0.1 * fine[..., None])
+        if rng.random() < 0.5:
+            img = img.transpose(1, 0, 2)
+            img = cv2.resize(img, (w, h))
+    elif kind == 1:  # foliage and sky
+        sky = np.array([rng.uniform(200, 255)] * 3, np.float32)
+        leaf = np.array([rng.uniform(20, 70), rng.uniform(50, 110), rng.uniform(20, 70)], np.float32)
+        m = np.zeros((h, w), np.float32)
+        for sc, wt in ((32, 0.5), (12, 0.3), (4, 0.2)):
+            m += wt * cv2.resize(rng.normal(0, 1, (h // sc + 1, w // sc + 1)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        a = np.clip((m - rng.uniform(-0.5, 0.3)) * 3 + 0.5, 0, 1)[..., None]
+        img = sky * (1 - a) + leaf * a * (0.6 + 0.8 * np.clip(m[..., None] + 0.5, 0, 1))
+    elif kind == 2:  # tiles
+        base = np.array(rng.uniform(120, 240, 3), np.float32)
+        img = np.ones((h, w, 3), np.float32) * base
+        t = int(rng.integers(max(8, w // 12), max(9, w // 4)))
+        grout = base * rng.uniform(0.5, 0.8)
+        for x in range(int(rng.integers(0, t)), w, t):
+            img[:, x : x + max(2, t // 20)] = grout
+        for y in range(int(rng.integers(0, t)), h, t):
+            img[y : y + max(2, t // 20)] = grout
+    else:  # rough plaster or concrete, stained
+        base = np.array(rng.uniform(60, 200, 3), np.float32)
+        m = sum(wt * cv2.resize(rng.normal(0, 1, (h // sc + 1, w // sc + 1)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+                for sc, wt in ((64, 30), (8, 12), (2, 8)))
+        img = base + m[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    for _ in range(int(rng.integers(0, 5))):  # pipes, cables, cabinet edges
+        g = rng.uniform(20, 230)
+        c = tuple(int(np.clip(g + v, 0, 255)) for v in rng.normal(0, 30, 3))
+        p1 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        p2 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        cv2.line(img, p1, p2, c, int(rng.integers(2, max(3, w // 10))), cv2.LINE_AA)
+    return img
 
 
 def _glare(rng, img: np.ndarray, center) -> np.ndarray:
@@ -517,9 +717,11 @@ def render_meter(seed: int | np.random.SeedSequence, config: RenderConfig = Rend
     plan["fonts"] = HERSHEY[:3] + ttf
     fs = 1000
     face, registers, style = _render_face(rng, plan, fs)
+    if plan["small"] and rng.random() < 0.6:
+        face = _housing(rng, face, registers, fs)
     ss = 2  # warp at twice the size, then reduce: anti-aliased edges
     for attempt in range(20):
-        H = _homography(rng, fs, w, h, config, shrink=0.93**attempt)
+        H = _homography(rng, fs, w, h, config, shrink=0.93**attempt, plan=plan)
         quads = [cv2.perspectiveTransform(r["quad"][None], H)[0] for r in registers]
         margin = 4
         if all((q >= margin).all() and (q[:, 0] <= w - margin).all() and (q[:, 1] <= h - margin).all() for q in quads):
@@ -527,7 +729,7 @@ def render_meter(seed: int | np.random.SeedSequence, config: RenderConfig = Rend
     S = np.diag([ss, ss, 1.0])
     warped = cv2.warpPerspective(face, S @ H, (w * ss, h * ss), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
     warped = cv2.resize(warped, (w, h), interpolation=cv2.INTER_AREA)
-    bg = _background(rng, w, h)
+    bg = _scene(rng, w, h) if plan["scene"] else _background(rng, w, h)
     alpha = warped[..., 3:4].astype(np.float32) / 255
     photo = (bg * (1 - alpha) + warped[..., :3] * alpha).astype(np.uint8)
     photo = _degrade(rng, photo, quads[0], config)

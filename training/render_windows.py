@@ -41,8 +41,15 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", required=True)
     p.add_argument("--big-words", type=float, default=0.0, help="share of faces with large printed words (RenderConfig.big_words_p)")
+    p.add_argument("--ladder", type=float, default=0.0, help="share of drum counters whose cell edges touch the digits (RenderConfig.ladder_drums_p)")
+    p.add_argument("--band", type=float, default=0.0, help="share of white-on-dark drum bands in a light frame (RenderConfig.band_window_p)")
+    p.add_argument("--small", type=float, default=0.0, help="share of meters small in the photo, often in a housing (RenderConfig.small_meter_p)")
+    p.add_argument("--tilt3d", type=float, default=0.0, help="share of faces turned 15-45 degrees out of the photo plane (RenderConfig.tilt3d_p)")
+    p.add_argument("--scene", type=float, default=0.0, help="share of textured scene backgrounds (RenderConfig.scene_bg_p)")
+    p.add_argument("--decor", type=float, default=0.0, help="share of faces with stripes, barcode, dial, rim (RenderConfig.face_decor_p)")
     a = p.parse_args(argv)
-    cfg = RenderConfig(big_words_p=a.big_words)
+    cfg = RenderConfig(big_words_p=a.big_words, ladder_drums_p=a.ladder, band_window_p=a.band, small_meter_p=a.small,
+                       tilt3d_p=a.tilt3d, scene_bg_p=a.scene, face_decor_p=a.decor)
     X = np.zeros((a.n, INPUT_LONG, INPUT_LONG, 3), np.uint8)
     g = INPUT_LONG // OUTPUT_STRIDE
     Y = np.zeros((a.n, g, g), np.uint8)

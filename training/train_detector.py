@@ -126,6 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-minutes", type=float, default=30)
     p.add_argument("--out", type=Path, default=Path("models/detector.onnx"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val", default="", help="comma-separated npz files held out for a second validation figure (e.g. rendered with other options)")
     a = p.parse_args(argv)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -140,6 +141,11 @@ def main(argv=None) -> int:
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.15)
     xv = torch.from_numpy(preprocess(Xv))
     yv = torch.from_numpy(Yv[:, None].astype(np.float32))
+    extra = None
+    if a.val:
+        Xe, Ye = load(a.val.split(","))
+        extra = (torch.from_numpy(preprocess(Xe)), torch.from_numpy(Ye[:, None].astype(np.float32)))
+    v_extra = None
     t0 = time.time()
     step = 0
     for epoch in range(a.epochs):
@@ -167,7 +173,10 @@ def main(argv=None) -> int:
         model.eval()
         with torch.no_grad():
             v = iou(model(xv), yv)
-        print(f"epoch {epoch + 1}: loss {np.mean(losses):.3f}, val IoU {v:.3f}, {time.time() - t0:.0f}s", flush=True)
+            if extra is not None:
+                v_extra = iou(torch.cat([model(extra[0][k:k + 64]) for k in range(0, len(extra[0]), 64)]), extra[1])
+        more = f", held-out IoU {v_extra:.3f}" if v_extra is not None else ""
+        print(f"epoch {epoch + 1}: loss {np.mean(losses):.3f}, val IoU {v:.3f}{more}, {time.time() - t0:.0f}s", flush=True)
         if (time.time() - t0) / 60 > a.max_minutes:
             print("time limit reached", flush=True)
             break
@@ -185,6 +194,7 @@ def main(argv=None) -> int:
         "photos": int(len(X)),
         "epochs": a.epochs,
         "validation_iou_synthetic": round(v, 4),
+        **({"heldout_iou_synthetic": round(v_extra, 4), "heldout": a.val} if v_extra is not None else {}),
         "train_seconds_2_cores": round(time.time() - t0),
         "command": "python training/train_detector.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }

@@ -99,3 +99,32 @@ def test_encode_jpeg_roundtrip():
     data = encode_jpeg(img, 85)
     assert data[:2] == b"\xff\xd8"
     assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == img.shape
+
+
+HARD = dict(ladder_drums_p=1.0, band_window_p=0.5, small_meter_p=0.5, tilt3d_p=0.5, scene_bg_p=1.0, face_decor_p=1.0)
+
+
+def test_hard_options_off_leave_photos_unchanged():
+    """The detector's harder variety defaults off and then draws nothing: every seed renders as before."""
+    off = RenderConfig(**{k: 0.0 for k in HARD})
+    for i in range(3):
+        a, la = render_meter(photo_seed(7, i))
+        b, lb = render_meter(photo_seed(7, i), off)
+        assert np.array_equal(a, b) and la == lb
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_hard_options_render_consistent_labels(seed):
+    cfg = RenderConfig(**HARD)
+    img, label = render_meter(photo_seed(13, seed), cfg)
+    again, label2 = render_meter(photo_seed(13, seed), cfg)
+    assert np.array_equal(img, again) and label == label2
+    h, w = img.shape[:2]
+    assert (w, h) == label.size
+    for reg in label.registers:
+        q = np.asarray(reg["window"], np.float32)
+        assert (q >= 0).all() and (q[:, 0] <= w).all() and (q[:, 1] <= h).all()
+        assert cv2.contourArea(q) > 60
+    x, y, bw, bh = label.bbox
+    win = cv2.cvtColor(img[y : y + bh, x : x + bw], cv2.COLOR_BGR2GRAY)
+    assert win.std() > 5  # digits on drums: not a flat patch
