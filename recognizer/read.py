@@ -49,6 +49,7 @@ REFINE_KEEP = (0.2, 0.82)  # the rows of the strip the closer crop keeps, as sha
 ROW_QUAD_PER_DIGIT = 1.44  # a digit row's quad is this many times its digits' height (locate: _row_quad's pad_y)
 LARGER_ROW = 1.3  # a row whose digits are this many times the chosen ones' height ...
 UNREAD_LARGER_ROW = 0.5  # ... and that read as nothing: confidence factor
+TURNABLE = frozenset("0125689")  # seven-segment digits that read as digits turned over (6 and 9 swap)
 UPSIDE_DOWN_HINT = 0.5  # a window read turned over this surely, with a point, has the whole photo read turned over
 UPSIDE_DOWN_KEEP = 0.9  # ... whose reading replaces the upright one where its confidence is above this share of it
 
@@ -571,22 +572,27 @@ def _read_decoded(
         elapsed_ms=(time.perf_counter() - t0) * 1000, quality=_quality_dicts(quality), plausibility=plaus,
         engine=config.engine, stages_ms=stages,
     )
-    hint = turned_over_hint(decoded, chosen[0], reader, meter) if check_turned else 0.0
+    hint = turned_over_hint(decoded, chosen[0], reader, meter, confidence >= config.accept_threshold) if check_turned else 0.0
     return _with_images(result, decoded, proposals, chosen, with_images), hint
 
 
-def turned_over_hint(decoded: DecodedImage, best: Candidate, reader, meter: MeterSpec | None) -> float:
-    """How surely ``best``'s window reads turned over by 180 degrees with a decimal point in it, where it
-    was read upright with none (no point, no red drums); 0 otherwise.
+def turned_over_hint(decoded: DecodedImage, best: Candidate, reader, meter: MeterSpec | None, sure: bool) -> float:
+    """How surely ``best``'s window reads turned over by 180 degrees with a decimal point in it, where that
+    says something against the upright read; 0 otherwise.
 
-    A display's point sits at the foot of its digits, so upside down it sits at their top, where the reader
-    was never shown one, while seven-segment 0, 1, 2, 5, 6/9 and 8 read as digits either way up (``59.00``
-    upside down reads ``0065``): an upright read without a point whose window turned over reads one is the
-    likelier upside-down photo. Reads with a point are not asked (an extra strip for three photos in four):
-    a point read both ways up turned 9 of the 482 upright photos of ../shared/data/photos over, wrongly,
-    and asking only sure reads whether the turned read is surer still (it caught 7 more upside-down photos
-    read wrongly with a point) cost 2.4 ms a photo."""
-    if best.frac_start < len(best.digits):
+    Seven-segment 0, 1, 2, 5, 6/9 and 8 read as digits either way up (``59.00`` upside down reads ``0065``),
+    3, 4 and 7 do not: a read with one of those is taken to be the right way up, and costs nothing more. A
+    display's point sits at the foot of its digits, so upside down at their top, where the reader was never
+    shown one: an upright read without a point (nor red drums) whose window turned over reads one is the
+    likelier upside-down photo; so is a sure upright read with a point whose window turned over reads, with
+    a point too, more surely still (a mark by the top of upside-down digits read as a point: ``1.0812`` for
+    ``218.01``). A point read both ways up is not enough by itself: asked that of every read, 9 of the 482
+    upright photos of ../shared/data/photos were turned over, wrongly; a surer turned read of an unsure
+    upright one turned 4, one of them then accepted."""
+    if not set(_digits_of(best)) <= TURNABLE:
+        return 0.0
+    pointed = best.frac_start < len(best.digits)
+    if pointed and not sure:
         return 0.0
     w = best.deskewed.window
     turned = Window(np.roll(w.quad, 2, axis=0), w.kind, w.score, w.source)
@@ -594,7 +600,9 @@ def turned_over_hint(decoded: DecodedImage, best: Candidate, reader, meter: Mete
     c = candidate_from_line(turned, d, reader.read([d.image])[0], meter, digit_h=best.digit_height)
     if c is None or c.frac_start >= len(c.digits):
         return 0.0
-    return float(np.prod([x.confidence for x in c.digits])) * c.point_confidence
+    conf = float(np.prod([x.confidence for x in c.digits])) * c.point_confidence
+    own = float(np.prod([x.confidence for x in best.digits])) * best.point_confidence
+    return 0.0 if pointed and conf <= own else conf
 
 
 def _sure(cands: list[Candidate], chosen: list[Candidate], config: RecognizerConfig) -> bool:

@@ -75,7 +75,7 @@ def test_the_turned_read_carries_its_images_the_right_way_up():
     assert again.reading == "59.00" and not again.turned
 
 
-def test_only_a_read_without_a_point_that_reads_one_turned_over_is_doubted(monkeypatch):
+def test_what_puts_a_read_in_doubt_of_being_upside_down(monkeypatch):
     import recognizer.read as read
 
     asked = []
@@ -83,13 +83,24 @@ def test_only_a_read_without_a_point_that_reads_one_turned_over_is_doubted(monke
     monkeypatch.setattr(read, "turned_over_hint", lambda *a: asked.append(1) or real(*a))
     assert read_photo(png(seven_segment_photo("59.00"))).reading == "59.00"
     assert asked == [1]
-    best = _chosen(png(seven_segment_photo("59.00")))
-    assert real(read.decode(png(seven_segment_photo("59.00"))), best, read.default_reader(), None) == 0.0
+
+    def hint(data: bytes, sure: bool = True) -> float:
+        return real(read.decode(data), _chosen(data), read.default_reader(), None, sure)
+
+    up, down = png(seven_segment_photo("59.00")), png(cv2.rotate(seven_segment_photo("59.00"), cv2.ROTATE_180))
+    assert hint(up) == 0.0  # turned over it reads 0065: no point, nothing against 59.00
     # a read without a point whose window reads with one turned over: the photo is read turned over
-    down = png(cv2.rotate(seven_segment_photo("59.00"), cv2.ROTATE_180))
-    best = _chosen(down)
-    assert best.reading == "0065"
-    assert real(read.decode(down), best, read.default_reader(), None) > 0.9
+    assert _chosen(down).reading == "0065"
+    assert hint(down) > 0.9 and hint(down, sure=False) > 0.9
+    # 3, 4 and 7 are no digits upside down: such a read is the right way up, and is not read again
+    other = png(seven_segment_photo("47.30"))
+    chosen = {data: _chosen(data) for data in (other, up)}
+    calls = []
+    monkeypatch.setattr(read, "deskew", lambda *a, **k: calls.append(1))
+    assert real(read.decode(other), chosen[other], read.default_reader(), None, True) == 0.0
+    # an unsure read with a point is not asked either: it waits for a person whichever way up it is
+    assert real(read.decode(up), chosen[up], read.default_reader(), None, False) == 0.0
+    assert calls == []
 
 
 def _chosen(data: bytes):
