@@ -1,4 +1,4 @@
-"""The ``meterread`` command: read one photo, read many (folders, zip archives), evaluate on labels.
+"""The ``meterread`` command: read one photo, read many (folders, zip archives, saved e-mails), evaluate on labels.
 
     meterread read PHOTO [--previous V] [--engine cnn|tesseract|auto] [--debug-image OUT.png] [--crop OUT.png]
     meterread batch PATH... --out rows.jsonl|rows.csv [--workers N]
@@ -34,7 +34,9 @@ CSV_FIELDS = ("file", "status", "reading", "confidence", "reason", "window", "di
 
 @dataclass(frozen=True)
 class Item:
-    """One photo to read: ``name`` is what the output row calls it; ``path`` a file, or the zip holding ``member``."""
+    """One photo to read: ``name`` is what the output row calls it; ``path`` a file, or the zip or saved e-mail
+    (``.eml``) holding ``member`` (a zip member's name; for a message, the photo's index among its photos, or
+    ``""`` for a message without one)."""
 
     name: str
     path: str
@@ -46,8 +48,27 @@ def _is_image_name(name: str) -> bool:
     return name.lower().endswith(IMAGE_SUFFIXES)
 
 
+def _is_mail(path: Path) -> bool:
+    return path.suffix.lower() == ".eml"
+
+
+def mail_items(path: Path, name: str) -> list[Item]:
+    """One item per photo of a saved e-mail, named ``MESSAGE.eml/PHOTO``; a message that cannot be read or
+    holds no photo is one item too, so its row says why."""
+    from .mail import MailError, parse_message
+
+    try:
+        photos = parse_message(path.read_bytes(), MAX_MEMBER_BYTES).photos
+    except (MailError, OSError):
+        photos = ()
+    if not photos:
+        return [Item(name=name, path=str(path), member="")]
+    return [Item(name=f"{name}/{a.name}", path=str(path), member=str(a.index)) for a in photos]
+
+
 def collect_items(paths: Iterable[str]) -> list[Item]:
-    """Photos from files (taken as given), folders (recursive, image suffixes) and zip archives."""
+    """Photos from files (taken as given), folders (recursive, image suffixes and saved e-mails), zip
+    archives and saved e-mails (``.eml``: their image attachments)."""
     items: list[Item] = []
     for p in paths:
         path = Path(p)
@@ -55,6 +76,10 @@ def collect_items(paths: Iterable[str]) -> list[Item]:
             for f in sorted(path.rglob("*")):
                 if f.is_file() and _is_image_name(f.name):
                     items.append(Item(name=f.relative_to(path).as_posix(), path=str(f)))
+                elif f.is_file() and _is_mail(f):
+                    items.extend(mail_items(f, f.relative_to(path).as_posix()))
+        elif _is_mail(path) and path.is_file():
+            items.extend(mail_items(path, str(p)))
         elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 for info in zf.infolist():
@@ -68,12 +93,33 @@ def collect_items(paths: Iterable[str]) -> list[Item]:
 _ZIPS: dict[str, zipfile.ZipFile] = {}
 
 
+def load_mail_photo(item: Item, max_member_bytes: int) -> bytes:
+    """The photo ``item.member`` of a saved e-mail (the message parsed again: workers get items, not bytes)."""
+    from pipeline.decode import ImageError
+
+    from .mail import MailError, parse_message
+
+    try:
+        photos = parse_message(Path(item.path).read_bytes(), max_member_bytes).photos
+    except MailError as exc:
+        raise ImageError(exc.code, exc.message) from None
+    if item.member == "" or not photos:
+        raise ImageError("no_photo", "The message has no photo attached: send the meter's photo as an attachment.")
+    photo = photos[int(item.member)]
+    if photo.data is None:
+        raise ImageError("too_large", photo.error or "The attachment is too large.")
+    return photo.data
+
+
 def load_bytes(item: Item, max_member_bytes: int | None = None) -> bytes | str:
-    """The photo's bytes (zip members read in memory, capped against zip bombs), or its path."""
+    """The photo's bytes (zip members and e-mail attachments read in memory, capped against bombs), or its path."""
     if item.member is None:
         return item.path
     max_member_bytes = max_member_bytes or MAX_MEMBER_BYTES
     from pipeline.decode import ImageError
+
+    if _is_mail(Path(item.path)):
+        return load_mail_photo(item, max_member_bytes)
 
     zf = _ZIPS.get(item.path)
     if zf is None:
@@ -424,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop", metavar="OUT.png", help="write the digit-window crop here")
     p.set_defaults(func=cmd_read)
 
-    p = sub.add_parser("batch", help="read photos from files, folders and zip archives into a .jsonl or .csv")
+    p = sub.add_parser("batch", help="read photos from files, folders, zip archives and saved e-mails (.eml) into a .jsonl or .csv")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--out", required=True, metavar="FILE", help="rows.jsonl (JSON Lines) or rows.csv")
     p.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")

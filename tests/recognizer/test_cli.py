@@ -244,3 +244,42 @@ def test_installed_entry_point(tmp_path):
     proc = subprocess.run([str(ENTRY), "read", str(sample_files()[0])], capture_output=True, text=True, timeout=120)
     out = json.loads(proc.stdout)
     assert REQUIRED <= set(out) and out["file"] == str(sample_files()[0])
+
+
+def test_batch_reads_the_photos_of_saved_emails(fake_read, tmp_path, monkeypatch):
+    from email.message import EmailMessage
+
+    monkeypatch.setattr(cli, "MAX_MEMBER_BYTES", 1_000_000)
+    files = sample_files()
+
+    def mail(*parts):
+        msg = EmailMessage()
+        msg["From"], msg["Subject"] = "customer@example.org", "meter reading"
+        msg.set_content("photo attached")
+        for data, mime, name in parts:
+            maintype, subtype = mime.split("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        return msg.as_bytes()
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "one.eml").write_bytes(mail((files[3].read_bytes(), "image/jpeg", "meter.jpg"),
+                                         (PDF, "application/pdf", "bill.pdf"),
+                                         (PDF, "application/octet-stream", "scan.jpg"),
+                                         (b"\0" * 2_000_000, "image/png", "huge.png")))
+    (inbox / "no-photo.eml").write_bytes(mail((PDF, "application/pdf", "bill.pdf")))
+    (inbox / "empty.eml").write_bytes(b"")
+    direct = tmp_path / "forwarded.eml"
+    direct.write_bytes(mail((files[5].read_bytes(), "image/jpeg", "IMG_1.jpg"), (files[2].read_bytes(), "image/jpeg", "IMG_1.jpg")))
+    out = tmp_path / "rows.jsonl"
+    assert cli.main(["batch", str(inbox), str(direct), "--out", str(out), "--workers", "1"]) == 0
+    rows = {r["file"]: r for r in map(json.loads, out.read_text().splitlines())}
+    truths = truth_by_hash()
+    assert set(rows) == {"one.eml/meter.jpg", "one.eml/scan.jpg", "one.eml/huge.png", "no-photo.eml", "empty.eml",
+                         f"{direct}/IMG_1.jpg", f"{direct}/IMG_1-2.jpg"}
+    # each photo read from its own attachment's bytes: the reading is the one labelled for that file
+    assert rows["one.eml/meter.jpg"]["reading"] == truths[hashlib.sha256(files[3].read_bytes()).hexdigest()].split("+")[0]
+    assert rows[f"{direct}/IMG_1-2.jpg"]["reading"] == truths[hashlib.sha256(files[2].read_bytes()).hexdigest()].split("+")[0]
+    assert {f: rows[f]["error"] for f in rows if rows[f]["status"] == "rejected"} == {
+        "one.eml/scan.jpg": "not_an_image", "one.eml/huge.png": "too_large", "no-photo.eml": "no_photo", "empty.eml": "empty"}
+    assert "attach" in rows["no-photo.eml"]["reason"]
