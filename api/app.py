@@ -58,37 +58,49 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, exc.detail, getattr(exc, "headers", None), **extra)
 
 
-def _too_large_detail(max_bytes: int) -> str:
+def _too_large_detail(max_bytes: int, what: str = "file") -> str:
+    if what == "message":
+        return f"The message is larger than {max_bytes / 1e6:.1f} MB; it was not read."
     return f"The file is larger than {max_bytes / 1e6:.1f} MB; please send a smaller photo."
 
 
 class UploadTooLarge(StarletteHTTPException):
     code = "too_large"
 
-    def __init__(self, max_bytes: int):
-        super().__init__(413, _too_large_detail(max_bytes))
+    def __init__(self, max_bytes: int, what: str = "file"):
+        super().__init__(413, _too_large_detail(max_bytes, what))
+
+
+MAIL_PATH = "/api/inbound/email"
 
 
 class UploadLimit:
-    """ASGI middleware for photo uploads (``POST .../photos``): refuses (413) a body whose declared length
-    is over the limit before reading any of it, and stops reading one sent without a length (chunked) as
-    soon as it passes the limit, so an oversized upload is never spooled to disk whole. The route checks
-    the file's own size again."""
+    """ASGI middleware for photo uploads (``POST .../photos``) and e-mails from the mail gateway (``POST
+    /api/inbound/email``): refuses (413) a body whose declared length is over the limit before reading any
+    of it, and stops reading one sent without a length (chunked) as soon as it passes the limit, so an
+    oversized upload is never spooled to disk or held in memory whole. The routes check sizes again."""
 
     SLACK = 64 * 1024  # multipart boundaries and form fields around the file
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, max_mail_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.max_mail_bytes = max_mail_bytes if max_mail_bytes is not None else max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("/photos"):
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes + self.SLACK
+        if scope["path"].endswith("/photos"):
+            shown, limit, what = self.max_bytes, self.max_bytes + self.SLACK, "file"
+        elif scope["path"] == MAIL_PATH:
+            shown, limit, what = self.max_mail_bytes, self.max_mail_bytes, "message"
+        else:
+            await self.app(scope, receive, send)
+            return
         length = dict(scope.get("headers") or ()).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
-            response = _error(413, _too_large_detail(self.max_bytes), code="too_large")
+            response = _error(413, _too_large_detail(shown, what), code="too_large")
             await response(scope, receive, send)
             return
         received = 0
@@ -100,7 +112,7 @@ class UploadLimit:
                 received += len(message.get("body", b""))
                 if received > limit:
                     # raised inside the body parsing, which lets HTTP exceptions through: the app answers 413
-                    raise UploadTooLarge(self.max_bytes)
+                    raise UploadTooLarge(shown, what)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -150,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]
         )
 
-    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, max_mail_bytes=settings.max_mail_bytes)
 
     for router in API_ROUTERS:
         app.include_router(router)

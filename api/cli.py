@@ -265,13 +265,51 @@ def _cmd_create_user(args) -> int:
     return 0
 
 
+def receive_mail(raw: bytes, *, settings: Settings | None = None, reader=None) -> dict:
+    """One customer's e-mail, as a mail server pipes it to a command: read, submitted (or kept as a draft)
+    exactly as ``POST /api/inbound/email`` does; returns the receipt, whose ``message`` is the reply to
+    send. Raises CommandError with the reason when the message is refused (nothing is stored then)."""
+    from recognizer.read import read_photo
+
+    from . import services
+    from .errors import ApiError
+    from .files import PhotoStore
+
+    settings = _settings(settings)
+    engine, session = _session(settings)
+    try:
+        receipt = services.receive_email(session, settings=settings, photos=PhotoStore(settings.photos_path),
+                                         reader=reader or read_photo, raw=raw)
+        sub = receipt.submission
+        return {
+            "status": receipt.status, "message": receipt.message, "meter_serial": receipt.meter.serial,
+            "reading": sub.value if sub else (receipt.draft.reading if receipt.draft else None),
+            "submission_id": sub.id if sub else None, "draft_id": receipt.draft.id if receipt.draft else None,
+            "skipped": receipt.skipped, "replayed": receipt.replayed,
+        }
+    except ApiError as exc:
+        session.rollback()
+        raise CommandError(f"{exc.code or exc.status_code}: {exc.detail}") from None
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def _cmd_receive_mail(args) -> int:
+    import json
+
+    raw = sys.stdin.buffer.read() if args.message == "-" else open(args.message, "rb").read()
+    print(json.dumps(receive_mail(raw, settings=_settings_from(args)), ensure_ascii=False, indent=2))
+    return 0
+
+
 def _cmd_demo(args) -> int:
     demo(settings=_settings_from(args))
     return 0
 
 
 def add_subcommands(subparsers) -> None:
-    """Register serve, init-db, create-account, create-meter, create-user and demo on ``subparsers``
+    """Register serve, init-db, create-account, create-meter, create-user, receive-mail and demo on ``subparsers``
     (from ``parser.add_subparsers()``); each sets ``func`` to a handler taking the parsed args."""
     p = subparsers.add_parser("serve", help="run the HTTP service (API docs at /docs)")
     p.add_argument("--host", default="127.0.0.1")
@@ -312,6 +350,13 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--name")
     _with_db_options(p)
     p.set_defaults(func=_cmd_create_user)
+
+    p = subparsers.add_parser(
+        "receive-mail", help="a customer's e-mail with a meter photo (a saved .eml, or - for standard input, as a "
+                             "mail server pipes it): read, submit, print the reply to send")
+    p.add_argument("message", help="the message file (.eml), or - to read it from standard input")
+    _with_db_options(p)
+    p.set_defaults(func=_cmd_receive_mail)
 
     p = subparsers.add_parser("demo", help="create demo users, an account and a meter; print the logins")
     _with_db_options(p)

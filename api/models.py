@@ -160,7 +160,7 @@ class Submission(Base):
     register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
-    source: Mapped[str] = mapped_column(String(16))  # photo | manual
+    source: Mapped[str] = mapped_column(String(16))  # photo | manual | email
     value: Mapped[str] = mapped_column(String(32))  # the value standing now (after correction)
     submitted_value: Mapped[str] = mapped_column(String(32))  # what the customer confirmed / entered
     read_value: Mapped[str | None] = mapped_column(String(32))  # what the recognizer read

@@ -142,7 +142,7 @@ class SubmissionOut(Out):
     register_name: str = RegisterName()
     user_id: int
     draft_id: int | None
-    source: Literal["photo", "manual"]
+    source: Literal["photo", "manual", "email"]
     value: str
     submitted_value: str
     read_value: str | None
@@ -154,6 +154,25 @@ class SubmissionOut(Out):
     created_at: datetime
     reviewed_by: int | None
     reviewed_at: datetime | None
+
+
+class SkippedPhoto(BaseModel):
+    name: str
+    code: str | None
+    reason: str | None
+
+
+class MailReceiptOut(BaseModel):
+    status: Literal["accepted", "in_review", "not_read"] = Field(
+        description="accepted: the reading is recorded; in_review: a reviewer checks it first; not_read: nothing "
+                    "was read surely enough to submit (the draft stays for the customer)")
+    message: str = Field(description="The reply to send the customer")
+    meter_id: int
+    meter_serial: str
+    draft: DraftOut | None
+    submission: SubmissionOut | None
+    skipped: list[SkippedPhoto] = Field(default_factory=list, description="Attachments that were not usable photos")
+    replayed: bool = Field(default=False, description="The same message (Message-ID) was received before: nothing new was made")
 
 
 class QueueItem(SubmissionOut):

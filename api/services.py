@@ -2,11 +2,14 @@
 review, build the history. Keyword-only; raises ApiError; the caller commits."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
+import re
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from pipeline.decode import DecodeLimits, decode
 from recognizer import ImageError, MeterSpec, ReadResult
 from recognizer.debug import image_ext
+from recognizer.mail import MailError, MailPhotos, parse_message
 
 from . import store
 from .errors import IMAGE_ERROR_STATUS, ApiError, conflict, invalid
@@ -301,6 +305,128 @@ def enter_reading(
             reading_date=reading_date, source="manual", draft=None, idempotency_key=idempotency_key, note=note,
         ),
     )
+
+
+# ---- e-mail -------------------------------------------------------------------------------------------
+
+MAIL_PHOTOS_READ = 3  # photos of one message that are read; the best read is the one submitted
+
+
+@dataclass
+class MailReceipt:
+    """What became of a customer's e-mail: ``status`` is the submission's (``accepted``, ``in_review``) or
+    ``not_read`` (the drafts are kept: the customer can type the value); ``message`` is the reply to send."""
+
+    status: str
+    message: str
+    meter: Meter
+    draft: Draft | None
+    submission: Submission | None
+    skipped: list[dict]
+    replayed: bool = False
+
+
+def _mail_error(exc: MailError) -> ApiError:
+    return ApiError(413 if exc.code == "too_large" else 422, exc.message, code=exc.code)
+
+
+def _meter_of_mail(meters: list[Meter], mail: MailPhotos) -> Meter:
+    """The meter the message names by its serial (subject first, then the text), else the sender's only one."""
+    for text in (mail.subject, mail.text):
+        named = [m for m in meters if re.search(rf"(?<![0-9A-Za-z]){re.escape(m.serial)}(?![0-9A-Za-z])", text, re.I)]
+        if len(named) == 1:
+            return named[0]
+    if len(meters) == 1:
+        return meters[0]
+    if not meters:
+        raise ApiError(422, "No meter is registered to the sender's accounts.", code="no_meter")
+    serials = ", ".join(m.serial for m in meters)
+    raise ApiError(422, f"The sender has {len(meters)} meters ({serials}): put the serial number of the meter "
+                        "photographed in the subject.", code="which_meter")
+
+
+def _mail_key(message_id: str | None) -> str | None:
+    """The idempotency key of a message: a gateway that retries posts the same Message-ID."""
+    if not message_id:
+        return None
+    return "mail:" + hashlib.sha256(message_id.strip().encode("utf-8", "replace")).hexdigest()
+
+
+def _mail_date(mail: MailPhotos) -> date:
+    day = today()
+    if mail.sent is None:
+        return day
+    sent = mail.sent.date()
+    return sent if sent <= day else day  # a sender's clock ahead of ours does not date a reading in the future
+
+
+def _mail_reply(status: str, meter: Meter, draft: Draft | None, submission: Submission | None) -> str:
+    if status == "accepted":
+        return f"Thank you: your reading {submission.value} for meter {meter.serial} has been received."
+    if status == "in_review":
+        return (f"Thank you: we read {submission.value} on meter {meter.serial}. Someone will check it before it is "
+                f"used ({submission.review_reason})")
+    why = draft.reason if draft is not None and draft.reason else "the digits could not be made out"
+    return (f"We could not read meter {meter.serial} from your photo: {why} Please reply with a new photo, or "
+            "with the reading typed out.")
+
+
+def receive_email(
+    session: Session, *, settings: Settings, photos: PhotoStore, reader: Reader, raw: bytes,
+) -> MailReceipt:
+    """A customer's e-mail with a photo of a meter, as the mail gateway posts it: the sender is a customer
+    (by address), the meter is theirs (named in the subject or text, or their only one), up to
+    ``MAIL_PHOTOS_READ`` photos are read and the surest read is submitted, to review where it is not sure.
+    The customer cannot confirm a draft by e-mail, so the reviewers confirm what was not read surely."""
+    try:
+        mail = parse_message(raw, max_part_bytes=settings.max_upload_bytes, max_message_bytes=settings.max_mail_bytes)
+    except MailError as exc:
+        raise _mail_error(exc) from exc
+    user = store.get_user_by_email(session, email=mail.sender) if mail.sender else None
+    if user is None or not user.active or user.role != "customer":
+        raise ApiError(422, "The sender's address is not a customer's: readings are taken from the address "
+                            "registered with the account.", code="unknown_sender")
+    meters = list(store.list_meters(session, account_ids=store.member_account_ids(session, user_id=user.id)))
+    meter = _meter_of_mail(meters, mail)
+    key = _mail_key(mail.message_id)
+    if key and (done := store.submission_for_key(session, user_id=user.id, key=key)) is not None:
+        return MailReceipt(done.status if done.status in ("accepted", "in_review") else "in_review",
+                           _mail_reply("accepted" if done.status == "accepted" else "in_review", done.meter, done.draft, done),
+                           done.meter, done.draft, done, [], replayed=True)
+    if not mail.photos:
+        raise ApiError(422, "The message has no photo attached: send the meter's photo as an attachment.",
+                       code="no_photo")
+    register = store.find_register(meter, name=None)
+    photo_date = _mail_date(mail)
+    drafts: list[Draft] = []
+    skipped: list[dict] = []
+    for att in mail.photos[:MAIL_PHOTOS_READ]:
+        if att.data is None:
+            skipped.append({"name": att.name, "code": "too_large", "reason": att.error})
+            continue
+        try:
+            drafts.append(recognise(session, settings=settings, photos=photos, reader=reader, meter=meter,
+                                    register=register, user=user, data=att.data, photo_date=photo_date))
+        except ApiError as exc:  # that attachment is not a usable photo: the others may be
+            skipped.append({"name": att.name, "code": exc.code, "reason": exc.detail})
+    if not drafts:
+        first = skipped[0]
+        raise ApiError(IMAGE_ERROR_STATUS.get(first["code"], 422),
+                       f"No attached photo could be read: {first['name']}: {first['reason']}", code=first["code"])
+    best = max(drafts, key=lambda d: (d.status == "accepted", d.reading is not None and "?" not in d.reading, d.confidence))
+    if best.reading is None or "?" in best.reading:
+        session.commit()  # the drafts stay: the customer can type the value on the web page
+        return MailReceipt("not_read", _mail_reply("not_read", meter, best, None), meter, best, None, skipped)
+    submission, created = _commit_or_replay(
+        session, user=user, key=key, draft_id=best.id, meter_id=meter.id,
+        make=lambda: _submit(
+            session, settings=settings, meter=meter, register=register, user=user, value=best.reading,
+            reading_date=best.photo_date, source="email", draft=best, idempotency_key=key, note="Sent by e-mail.",
+        ),
+    )
+    status = "accepted" if submission.status == "accepted" else "in_review"
+    return MailReceipt(status, _mail_reply(status, meter, best, submission), meter, best, submission, skipped,
+                       replayed=not created)
 
 
 # ---- review ------------------------------------------------------------------------------------------

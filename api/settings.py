@@ -25,6 +25,9 @@ class Settings:
     photos_dir: Path | None = None
     max_upload_bytes: int = 15 * 1024 * 1024
     max_upload_pixels: int = 50_000_000
+    # a whole e-mail posted by the mail gateway (POST /api/inbound/email): base64 makes a photo a third
+    # larger, and a phone may attach several
+    max_mail_bytes: int = 40 * 1024 * 1024
     token_ttl_hours: float = 24 * 7
     # plausibility of a reading against the previous one (same bounds as the recognizer's defaults)
     max_per_day: float = 200.0
@@ -67,7 +70,7 @@ class Settings:
             env[ENV_PREFIX + "DATABASE_URL"] = self.database_url
         if self.photos_dir:
             env[ENV_PREFIX + "PHOTOS_DIR"] = str(self.photos_dir)
-        for name in ("max_upload_bytes", "max_upload_pixels", "token_ttl_hours", "max_per_day", "max_consumption_no_dates",
+        for name in ("max_upload_bytes", "max_upload_pixels", "max_mail_bytes", "token_ttl_hours", "max_per_day", "max_consumption_no_dates",
                      "reader_processes"):
             env[ENV_PREFIX + name.upper()] = repr(getattr(self, name))
         env[ENV_PREFIX + "MIGRATE_ON_STARTUP"] = "1" if self.migrate_on_startup else "0"
@@ -89,6 +92,7 @@ class Settings:
         for name, conv in (
             ("max_upload_bytes", int),
             ("max_upload_pixels", int),
+            ("max_mail_bytes", int),
             ("token_ttl_hours", float),
             ("max_per_day", float),
             ("max_consumption_no_dates", float),

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import PurePosixPath
 
@@ -47,6 +49,9 @@ class MailPhotos:
     sender: str | None  # the address of From:, lower case, no display name
     subject: str
     photos: tuple[Attachment, ...]
+    sent: datetime | None = None  # the Date: header, where it parses
+    message_id: str | None = None  # Message-ID:, what a gateway's retry of the same message repeats
+    text: str = ""  # the plain-text body (its first 4,000 characters): a customer may name the meter there
 
 
 def parse_message(raw: bytes, max_part_bytes: int, max_message_bytes: int = MAX_MESSAGE_BYTES,
@@ -81,7 +86,30 @@ def parse_message(raw: bytes, max_part_bytes: int, max_message_bytes: int = MAX_
                                      f"The attachment is over {max_part_bytes / 1e6:.0f} MB; it was not read."))
             continue
         photos.append(Attachment(index, name, ctype, data))
-    return MailPhotos(_sender(msg), str(msg.get("Subject", "") or ""), tuple(photos))
+    return MailPhotos(_sender(msg), _header(msg, "Subject"), tuple(photos), _sent(msg),
+                      _header(msg, "Message-ID") or None, _text(msg))
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        return str(msg.get(name, "") or "").strip()
+    except Exception:  # a header the parser cannot decode is as good as none
+        return ""
+
+
+def _sent(msg: EmailMessage) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(_header(msg, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _text(msg: EmailMessage) -> str:
+    try:
+        body = msg.get_body(preferencelist=("plain",))
+        return body.get_content()[:4000] if body is not None else ""
+    except Exception:  # an undecodable body: the photos still count
+        return ""
 
 
 def _sender(msg: EmailMessage) -> str | None:

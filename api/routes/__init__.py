@@ -1,5 +1,5 @@
 """One router per resource; JSON under /api. (HTML pages will live in routes/pages.py.)"""
-from . import accounts, auth, drafts, history, meters, photos, readings, review, submissions, users
+from . import accounts, auth, drafts, history, inbound, meters, photos, readings, review, submissions, users
 
 API_ROUTERS = [
     auth.router,
@@ -12,4 +12,5 @@ API_ROUTERS = [
     submissions.router,
     review.router,
     history.router,
+    inbound.router,
 ]

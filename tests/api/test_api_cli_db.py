@@ -134,3 +134,37 @@ def test_commands_do_not_print_the_database_password(tmp_path, capsys):
     cli.demo(settings=settings)
     out = capsys.readouterr().out
     assert "Database: sqlite:///" in out and "s3cret" not in out
+
+
+def test_receive_mail_reads_a_piped_message_with_the_real_recognizer(settings, tmp_path, capsys, monkeypatch):
+    """`meterread receive-mail -` as a mail server would call it: the demo customer mails a photo of the demo
+    meter (the project's synthetic meter 7, 5+3 digits); the reply and the submission come back."""
+    from email.message import EmailMessage
+    from pathlib import Path
+
+    cli.demo(settings=settings, out=io.StringIO())
+    photo = (Path(__file__).resolve().parents[2] / "sample_images" / "meter_7_00003.jpg").read_bytes()
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "customer@demo.meterread", "reading", "<m1@demo.meterread>"
+    msg.set_content("photo attached")
+    msg.add_attachment(photo, maintype="image", subtype="jpeg", filename="meter.jpg")
+    got = cli.receive_mail(msg.as_bytes(), settings=settings)
+    assert got["status"] in ("accepted", "in_review", "not_read") and got["message"]
+    if got["status"] == "not_read":
+        assert got["submission_id"] is None and got["draft_id"]
+    else:
+        assert got["submission_id"] and got["reading"].count(".") == 1  # normalised to the meter's 5+3 digits
+    assert cli.receive_mail(msg.as_bytes(), settings=settings)["replayed"] is (got["status"] != "not_read")
+    stranger = msg.as_bytes().replace(b"customer@demo.meterread", b"who@else.example")
+    with pytest.raises(SystemExit, match="unknown_sender"):
+        cli.receive_mail(stranger, settings=settings)
+    # the verb itself, reading the message from standard input
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(msg.as_bytes().replace(b"<m1@", b"<m2@"))
+    parser = argparse.ArgumentParser()
+    cli.add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["receive-mail", str(eml), "--data-dir", str(settings.data_dir)])
+    monkeypatch.setenv("METERREAD_DATABASE_URL", settings.db_url)
+    monkeypatch.setenv("METERREAD_PHOTOS_DIR", str(settings.photos_path))
+    assert args.func(args) == 0
+    assert '"meter_serial"' in capsys.readouterr().out

@@ -53,6 +53,7 @@ UNSCOPED = {
     ("GET", "/api/accounts"), ("GET", "/api/meters"),  # lists: only the customer's own (tested below)
     ("POST", "/api/accounts"), ("POST", "/api/meters"),  # operator only (tested below)
     ("GET", "/api/review/queue"),  # reviewer only
+    ("POST", "/api/inbound/email"),  # operator only (the mail gateway): tested in test_api_inbound_mail.py
     ("GET", "/api/health"),
 }
 
