@@ -706,6 +706,20 @@ def _degrade(rng, img: np.ndarray, window: np.ndarray, cfg: RenderConfig) -> np.
     return img
 
 
+def render_no_meter(seed: int | np.random.SeedSequence, width: int = 800, height: int = 600) -> np.ndarray:
+    """A photo with no meter in it (BGR uint8): a wall with pipes and cables, wood, foliage, tiles or plaster,
+    sometimes under fine wavy stripes like an animal's fur. What a customer sends by mistake; nothing in it
+    may be accepted as a reading."""
+    rng = np.random.default_rng(seed)
+    img = _scene(rng, width, height) if rng.random() < 0.7 else _background(rng, width, height)
+    if rng.random() < 0.35:
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        period, wave = rng.uniform(4, 10), rng.uniform(20, 60)
+        stripes = (np.sin(xx / period + np.sin(yy / wave) * 3) > rng.uniform(0, 0.5)).astype(np.float32)
+        img = (img * (1 - rng.uniform(0.3, 0.6) * stripes[..., None])).astype(np.uint8)
+    return img
+
+
 def render_meter(seed: int | np.random.SeedSequence, config: RenderConfig = RenderConfig()) -> tuple[np.ndarray, MeterLabel]:
     """One synthetic meter photo (BGR uint8, before JPEG) and its exact label. Same seed, same photo."""
     rng = np.random.default_rng(seed)

@@ -291,3 +291,13 @@ def test_a_sure_read_held_back_by_a_larger_unread_row_says_so():
     unsure = Register("307", 0.5, (DigitRead("3", 0.99, False), DigitRead("0", 0.5, False), DigitRead("7", 0.99, False)), (), "unknown")
     status, reason = _judge(unsure, 0.25, quality, None, None, config, larger_unread=True)
     assert status == "needs_review" and "digit 2" in reason
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_photo_without_a_meter_is_never_accepted(seed):
+    """Walls, wood, foliage, tiles, fur-like stripes: a photo sent by mistake gets no accepted reading."""
+    from synth.meters import encode_jpeg, render_no_meter
+
+    w, h = (800, 600) if seed % 2 else (600, 800)
+    result = read_photo(encode_jpeg(render_no_meter(seed, w, h), 85))
+    assert result.status in ("rejected", "needs_review") and result.reason
