@@ -3,7 +3,7 @@
 import { api, currentUser, download, imageUrl, newKey, upload, HOME_OF_ROLE } from "./api.js";
 import { consumptionChart } from "./chart.js";
 import { digitEditor, splitValue } from "./digits.js";
-import { explainReason, explainReasons, UNITS } from "./messages.js";
+import { explainReason, explainReasons, SOURCE_LABEL, UNITS } from "./messages.js";
 import { $, badge, el, fmtDate, fmtNumber, fmtShort, header, notice, showError, todayIso } from "./ui.js";
 
 const state = {
@@ -376,7 +376,7 @@ async function loadHistory() {
               "td",
               { class: "date", title: fmtDate(r.date) },
               fmtShort(r.date),
-              el("span", { class: "source" }, `${r.date.slice(0, 4)} · ${r.source === "photo" ? "photo" : "typed"}`),
+              el("span", { class: "source" }, `${r.date.slice(0, 4)} · ${SOURCE_LABEL[r.source] || "typed"}`),
             ),
             el("td", { class: "mono" }, r.value),
             el(

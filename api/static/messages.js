@@ -242,3 +242,6 @@ export const STATUS_LABELS = {
 };
 
 export const UNITS = { water: "m³", gas: "m³", electricity: "kWh" };
+
+/** How a reading came in, in words (Submission.source). */
+export const SOURCE_LABEL = { photo: "photo", email: "photo by e-mail", manual: "typed" };

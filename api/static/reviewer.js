@@ -3,7 +3,7 @@
 // the next item is fetched ahead so it shows at once.
 import { api, currentUser, imageUrl } from "./api.js";
 import { digitEditor } from "./digits.js";
-import { explainError } from "./messages.js";
+import { explainError, SOURCE_LABEL } from "./messages.js";
 import { $, $$, badge, el, fmtDate, fmtTime, header, notice, pct, showError, toast } from "./ui.js";
 
 const REJECT_PRESETS = [
@@ -85,7 +85,7 @@ function renderList() {
         el(
           "span",
           { class: "qi-meta" },
-          `${it.meter_kind} · ${fmtDate(it.reading_date)} · ${it.source === "photo" ? `read ${pct(it.confidence)}` : "typed"}`,
+          `${it.meter_kind} · ${fmtDate(it.reading_date)} · ${it.source === "manual" ? "typed" : `${SOURCE_LABEL[it.source] || it.source}, read ${pct(it.confidence)}`}`,
         ),
       ),
     ),
@@ -169,7 +169,7 @@ function render(item, { meter, draft, images }) {
     ["Read", item.read_value || "—"],
     ["Confidence", item.confidence === null ? "—" : pct(item.confidence)],
     ["Date", fmtDate(item.reading_date)],
-    ["Source", item.source === "photo" ? "photo" : "typed by hand"],
+    ["Source", item.source === "manual" ? "typed by hand" : SOURCE_LABEL[item.source] || item.source],
     ["Sent", fmtTime(item.created_at)],
   ];
   $("#item-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));

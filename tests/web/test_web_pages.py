@@ -334,3 +334,27 @@ def test_operator_page_lists_and_creates(world, desk):
     desk.click("#account-form button[type=submit]")
     expect(desk.locator("#accounts tbody")).to_contain_text("Grace Hopper")
     assert not desk.js_errors, desk.js_errors
+
+
+def test_a_reading_sent_by_email_is_labelled_so_for_the_reviewer_and_the_customer(world, phone, desk):
+    from email.message import EmailMessage
+
+    world.reader.set(reading="0003.27", unsure={5: 0.41}, status="needs_review", reason=NOT_SURE)
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = world.customer, "meter E-4711", "<web-1@example.org>"
+    msg.set_content("my reading")
+    msg.add_attachment(PHOTO.read_bytes(), maintype="image", subtype="jpeg", filename="meter.jpg")
+    r = httpx.post(f"{world.base_url}/api/inbound/email", content=msg.as_bytes(),
+                   headers={**token(world, world.operator), "Content-Type": "message/rfc822"})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "in_review"
+
+    sign_in(desk, world.base_url, world.reviewer, landing="/reviewer")
+    expect(desk.locator("#queue .queue-item")).to_have_count(1)
+    expect(desk.locator("#queue .queue-item")).to_contain_text("photo by e-mail")
+    expect(desk.locator("#item-facts")).to_contain_text("photo by e-mail")
+    desk.keyboard.press("a")
+    expect(desk.locator("#toasts")).to_contain_text("E-4711 0003.27")
+
+    sign_in(phone, world.base_url, world.customer, landing="/customer")
+    expect(phone.locator("#history-card")).to_contain_text("photo by e-mail")
