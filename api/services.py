@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from pipeline.decode import DecodeLimits, decode
 from recognizer import ImageError, MeterSpec, ReadResult
 from recognizer.debug import image_ext
-from recognizer.mail import MailError, MailPhotos, parse_message
+from recognizer.mail import MailError, MailPhotos, parse_message, sender_verified
 
 from . import store
 from .errors import IMAGE_ERROR_STATUS, ApiError, conflict, invalid
@@ -185,6 +185,7 @@ def recognise(
 def _submit(
     session: Session, *, settings: Settings, meter: Meter, register: MeterRegister, user: User, value: str,
     reading_date: date, source: str, draft: Draft | None, idempotency_key: str | None, note: str | None = None,
+    doubts: tuple[str, ...] = (),
 ) -> Submission:
     value = normalized(meter, value)
     plaus = plausibility_of(
@@ -200,6 +201,7 @@ def _submit(
             reasons.append(f"The photo was not read with confidence ({draft.status}: {draft.reason or 'no reason'}).")
     if plaus is not None and not plaus.ok:
         reasons.append(plaus.reason or "The reading is implausible.")
+    reasons.extend(doubts)
     status = "in_review" if reasons else "accepted"
     submission = store.create_submission(
         session,
@@ -376,8 +378,9 @@ def receive_email(
 ) -> MailReceipt:
     """A customer's e-mail with a photo of a meter, as the mail gateway posts it: the sender is a customer
     (by address), the meter is theirs (named in the subject or text, or their only one), up to
-    ``MAIL_PHOTOS_READ`` photos are read and the surest read is submitted, to review where it is not sure.
-    The customer cannot confirm a draft by e-mail, so the reviewers confirm what was not read surely."""
+    ``MAIL_PHOTOS_READ`` photos are read and the surest read is submitted, to review where it is not sure
+    or where our mail server did not vouch for the sender (``settings.mail_authserv_id``: a From: header is
+    easily forged). The customer cannot confirm a draft by e-mail, so the reviewers confirm the rest."""
     try:
         mail = parse_message(raw, max_part_bytes=settings.max_upload_bytes, max_message_bytes=settings.max_mail_bytes)
     except MailError as exc:
@@ -417,11 +420,14 @@ def receive_email(
     if best.reading is None or "?" in best.reading:
         session.commit()  # the drafts stay: the customer can type the value on the web page
         return MailReceipt("not_read", _mail_reply("not_read", meter, best, None), meter, best, None, skipped)
+    doubts = () if sender_verified(mail, settings.mail_authserv_id) else (
+        "The sender's address was not verified by our mail server (no passing DMARC, DKIM or SPF result).",)
     submission, created = _commit_or_replay(
         session, user=user, key=key, draft_id=best.id, meter_id=meter.id,
         make=lambda: _submit(
             session, settings=settings, meter=meter, register=register, user=user, value=best.reading,
             reading_date=best.photo_date, source="email", draft=best, idempotency_key=key, note="Sent by e-mail.",
+            doubts=doubts,
         ),
     )
     status = "accepted" if submission.status == "accepted" else "in_review"

@@ -28,6 +28,10 @@ class Settings:
     # a whole e-mail posted by the mail gateway (POST /api/inbound/email): base64 makes a photo a third
     # larger, and a phone may attach several
     max_mail_bytes: int = 40 * 1024 * 1024
+    # the authserv-id our receiving mail server writes in Authentication-Results (RFC 8601): only its
+    # passing DMARC/DKIM/SPF result lets an e-mailed reading be accepted without review (a From: address is
+    # easily forged); None: every e-mailed reading goes to review
+    mail_authserv_id: str | None = None
     token_ttl_hours: float = 24 * 7
     # plausibility of a reading against the previous one (same bounds as the recognizer's defaults)
     max_per_day: float = 200.0
@@ -76,6 +80,8 @@ class Settings:
         env[ENV_PREFIX + "MIGRATE_ON_STARTUP"] = "1" if self.migrate_on_startup else "0"
         if self.recognizer_engine:
             env[ENV_PREFIX + "RECOGNIZER_ENGINE"] = self.recognizer_engine
+        if self.mail_authserv_id:
+            env[ENV_PREFIX + "MAIL_AUTHSERV_ID"] = self.mail_authserv_id
         if self.cors_origins:
             env[ENV_PREFIX + "CORS_ORIGINS"] = ",".join(self.cors_origins)
         return env
@@ -104,6 +110,8 @@ class Settings:
             values["migrate_on_startup"] = v.lower() not in ("0", "false", "no", "off")
         if v := _env("RECOGNIZER_ENGINE"):
             values["recognizer_engine"] = v
+        if v := _env("MAIL_AUTHSERV_ID"):
+            values["mail_authserv_id"] = v
         if v := _env("CORS_ORIGINS"):
             values["cors_origins"] = tuple(o.strip() for o in v.split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -52,6 +52,8 @@ class MailPhotos:
     sent: datetime | None = None  # the Date: header, where it parses
     message_id: str | None = None  # Message-ID:, what a gateway's retry of the same message repeats
     text: str = ""  # the plain-text body (its first 4,000 characters): a customer may name the meter there
+    # Authentication-Results: headers (RFC 8601), as the receiving mail servers added them
+    auth_results: tuple[str, ...] = ()
 
 
 def parse_message(raw: bytes, max_part_bytes: int, max_message_bytes: int = MAX_MESSAGE_BYTES,
@@ -87,7 +89,30 @@ def parse_message(raw: bytes, max_part_bytes: int, max_message_bytes: int = MAX_
             continue
         photos.append(Attachment(index, name, ctype, data))
     return MailPhotos(_sender(msg), _header(msg, "Subject"), tuple(photos), _sent(msg),
-                      _header(msg, "Message-ID") or None, _text(msg))
+                      _header(msg, "Message-ID") or None, _text(msg), _auth_results(msg))
+
+
+def _auth_results(msg: EmailMessage) -> tuple[str, ...]:
+    try:
+        return tuple(str(v) for v in msg.get_all("Authentication-Results", []))
+    except Exception:
+        return ()
+
+
+def sender_verified(mail: MailPhotos, authserv_id: str | None) -> bool:
+    """Did our own mail server vouch for the sender? An ``Authentication-Results`` header whose authserv-id is
+    ``authserv_id`` (the server that received the message: a header of any other id may have come with the
+    message itself) with a passing DMARC, DKIM or SPF result. A From: address alone proves nothing."""
+    if not authserv_id:
+        return False
+    want = authserv_id.strip().lower()
+    for value in mail.auth_results:
+        head, _, results = " ".join(value.split()).partition(";")
+        if head.strip().split(" ")[0].lower() != want:
+            continue
+        if any(f"{method}=pass" in results.lower() for method in ("dmarc", "dkim", "spf")):
+            return True
+    return False
 
 
 def _header(msg: EmailMessage, name: str) -> str:

@@ -14,14 +14,20 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 URL = "/api/inbound/email"
 
 
+AUTHSERV = "mx.supplier.example"
+VERIFIED = f"{AUTHSERV}; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org"
+
+
 @pytest.fixture
 def settings(settings):
-    return settings.with_(max_mail_bytes=600_000)
+    return settings.with_(max_mail_bytes=600_000, mail_authserv_id=AUTHSERV)
 
 
 def mail(*attachments, sender="Ada <ADA@example.org>", subject="meter reading", body="Here is my meter.",
-         sent: datetime | None = None, message_id: str | None = None) -> bytes:
+         sent: datetime | None = None, message_id: str | None = None, auth: str | None = VERIFIED) -> bytes:
     msg = EmailMessage()
+    if auth:
+        msg["Authentication-Results"] = auth
     msg["From"] = sender
     msg["To"] = "readings@supplier.example"
     msg["Subject"] = subject
@@ -82,6 +88,17 @@ def test_nothing_read_keeps_the_draft_and_asks_for_the_value(world, app, fake_re
     assert body["status"] == "not_read" and body["submission"] is None and body["draft"]["status"] == "rejected"
     assert "No digit window was found." in body["message"]
     assert count_rows(app, Submission) == 0 and count_rows(app, Draft) == 1
+
+
+@pytest.mark.parametrize("auth", [
+    None,  # no result at all
+    f"{AUTHSERV}; dkim=fail header.d=example.org; spf=softfail",  # our server checked: it failed
+    "mx.attacker.example; dkim=pass header.d=example.org",  # a header that came with the message
+])
+def test_a_sender_our_mail_server_did_not_vouch_for_goes_to_review(world, fake_reader, auth):
+    body = post(world, mail(auth=auth)).json()
+    assert body["status"] == "in_review" and body["submission"]["status"] == "in_review"
+    assert "not verified" in body["submission"]["review_reason"]
 
 
 def test_the_meter_is_the_one_named_in_the_subject_when_the_customer_has_several(world, fake_reader):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from recognizer.mail import MailError, parse_message
+from recognizer.mail import MailError, parse_message, sender_verified
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTO = (ROOT / "sample_images" / "meter_7_00003.jpg").read_bytes()
@@ -82,3 +82,20 @@ def test_a_message_without_photos_and_a_broken_from_header():
     raw = message((PDF, "application", "pdf", "bill.pdf"), sender="not an address").as_bytes()
     got = parse_message(raw, max_part_bytes=10_000_000)
     assert got.photos == () and got.sender is None
+
+
+@pytest.mark.parametrize("headers,verified", [
+    (["mx.example; dmarc=pass header.from=example.org"], True),
+    (["MX.Example;\r\n dkim=pass header.d=example.org"], True),  # folded, ids compared without case
+    (["mx.example 1; spf=pass smtp.mailfrom=example.org"], True),  # authserv-id with a version
+    (["mx.example; dkim=fail; spf=none"], False),
+    (["other.example; dkim=pass"], False),  # not our server's: it may have come with the message
+    (["other.example; dkim=pass", "mx.example; spf=pass"], True),
+    ([], False),
+])
+def test_only_our_servers_passing_result_verifies_the_sender(headers, verified):
+    # written as a mail server prepends them, folding included
+    raw = b"".join(f"Authentication-Results: {h}\r\n".encode() for h in headers)
+    mail = parse_message(raw + message((PHOTO, "image", "jpeg", "m.jpg")).as_bytes(), max_part_bytes=10_000_000)
+    assert sender_verified(mail, "mx.example") is verified
+    assert sender_verified(mail, None) is False
