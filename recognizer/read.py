@@ -35,6 +35,7 @@ LEADING_ZERO = 1.1  # score factor of a row that starts with a confident zero
 POINT_AFTER_ZEROS = 0.8  # point confidence factor where leading zeros stand before the point
 FRAME_DIGIT_SHARE = 0.15  # digit height taken for a band of the whole photo, as a share of the band
 DIAL_TILT_MIN = 0.09  # sine of the counter's tilt (5 degrees) from which a turned face is tried for the dials
+RED_CORE = 0.35  # half-width of the span a digit's red is measured on, in digit pitches (centre to centre)
 RECT_GROW = 0.35  # a window-frame proposal holds the window, give or take its edge
 # The second look: the best strips are read again cut closer above and below. A row proposal built from
 # drum cells or a frame is often twice the digits' height, and the reader, trained on strips the digits
@@ -112,10 +113,14 @@ def candidate_from_line(
     H, W = d.image.shape[:2]
     half = 0.3 * H  # CTC spans are a few frames wide: a digit's cell reaches about this far around its centre
     spans = []
-    for c in digits_c:
-        cx = (c.x0 + c.x1) / 2
+    centres = [(c.x0 + c.x1) / 2 for c in digits_c]
+    for c, cx in zip(digits_c, centres):
         spans.append((int(max(0, min(c.x0, cx - half))), int(min(W, max(c.x1, cx + half)))))
-    reds = red_drums(red_shares(d.image, spans, int(0.2 * H), int(0.8 * H)))
+    # red is measured on each digit's own cell only: a digit's box may reach into its neighbour's (a strip
+    # cut loosely around drums of a water meter), and the integer drum next to the red ones, or a last drum
+    # beside a red rim or label, then counts as red and moves the fraction boundary
+    core = min(half, RED_CORE * float(np.median(np.diff(centres))))
+    reds = red_drums(red_shares(d.image, [(int(cx - core), int(cx + core) + 1) for cx in centres], int(0.2 * H), int(0.8 * H)))
     boxes = [DigitBox(x0, int(0.1 * H), x1, int(0.9 * H), red=r) for (x0, x1), r in zip(spans, reds)]
     # the fraction: a point the reader saw, else red drums at the right end, else the meter's spec
     points = [i for i, c in enumerate(chars) if c.char == "."]

@@ -301,3 +301,30 @@ def test_a_photo_without_a_meter_is_never_accepted(seed):
     w, h = (800, 600) if seed % 2 else (600, 800)
     result = read_photo(encode_jpeg(render_no_meter(seed, w, h), 85))
     assert result.status in ("rejected", "needs_review") and result.reason
+
+
+@pytest.mark.parametrize("pitch", [18, 24, 40])
+def test_red_is_measured_on_each_drums_own_cell(pitch):
+    """Drums set closer than a strip's height (a loose crop of a water meter): the integer drum beside the red
+    ones is not red, nor is a last drum beside a red rim; the fraction is the red drums' and no more."""
+    from pipeline.types import Deskewed, Window
+    from recognizer.read import candidate_from_line
+    from recognizer.reader import CharRead, LineRead
+
+    n, left = 7, 10
+    W = left * 2 + n * pitch
+    strip = np.full((48, W, 3), 25, np.uint8)  # black drums
+    strip[6:42, left + 5 * pitch : left + 7 * pitch] = (40, 30, 200)  # the last two drums red (BGR)
+    quad = np.float32([[0, 0], [W, 0], [W, 48], [0, 48]])
+    d = Deskewed(image=strip, homography=np.eye(3), window=Window(quad, "unknown", source="rect/dark"))
+    chars = tuple(CharRead(ch, 0.99, left + pitch * i + 0.3 * pitch, left + pitch * i + 0.7 * pitch)
+                  for i, ch in enumerate("0068682"))
+    c = candidate_from_line(d.window, d, LineRead("0068682", chars, 0.9), None)
+    assert c.reading == "00686.82"
+
+    rim = np.full((48, W + 12, 3), 25, np.uint8)  # no red drum, but a red rim just right of the last one
+    rim[:, W:] = (40, 30, 200)
+    d = Deskewed(image=rim, homography=np.eye(3), window=Window(quad, "unknown", source="rect/dark"))
+    chars = tuple(CharRead(ch, 0.99, left + pitch * i + 0.3 * pitch, left + pitch * i + 0.7 * pitch)
+                  for i, ch in enumerate("9500"))
+    assert candidate_from_line(d.window, d, LineRead("9500", chars, 0.9), None).reading == "9500"
