@@ -61,9 +61,14 @@ def _odd(v: float) -> int:
 def component_stats(ink: np.ndarray, min_h: float = 0, max_h: float = float("inf")) -> np.ndarray:
     """(x, y, w, h, area) of the 8-connected components of ``ink`` whose height is in [min_h, max_h].
 
-    Grana's block-based labelling: OpenCV's default (Spaghetti) spends twice as long on these speckled
-    threshold images once it gathers statistics; the statistics are the same whatever the algorithm."""
-    _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(ink, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    Bolelli's block-based labelling into 16-bit labels: OpenCV's default (Spaghetti, 32-bit) spends twice as
+    long on these speckled threshold images once it gathers statistics, and 16-bit labels are a tenth
+    quicker still to write; the statistics are the same whatever the algorithm and label type. A mask of
+    more than 65,535 components (noise) does not fit 16 bits: OpenCV refuses it, and 32 bits take it."""
+    try:
+        _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(ink, 8, cv2.CV_16U, cv2.CCL_BOLELLI)
+    except cv2.error:
+        _, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(ink, 8, cv2.CV_32S, cv2.CCL_GRANA)
     stats = stats[1:].astype(np.int64)  # label 0 is the background
     return stats[(stats[:, 3] >= min_h) & (stats[:, 3] <= max_h)]
 

@@ -111,6 +111,10 @@ def test_component_stats_match_opencv():
             got = component_stats(ink, lo, hi)
             assert np.array_equal(got[np.lexsort(got.T[::-1])], want[np.lexsort(want.T[::-1])])
     assert component_stats(np.zeros((5, 5), np.uint8)).shape == (0, 5)
+    # more components than 16-bit labels hold (a mask of noise): all of them still, as OpenCV's own count
+    dots = np.zeros((600, 900), np.uint8)
+    dots[::2, ::2] = 255
+    assert len(component_stats(dots)) == cv2.connectedComponentsWithStats(dots, connectivity=8)[0] - 1 == 135000
 
 
 def test_rows_across_a_wider_separator_are_joined():
