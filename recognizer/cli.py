@@ -52,13 +52,22 @@ def _is_mail(path: Path) -> bool:
     return path.suffix.lower() == ".eml"
 
 
+def _mail_bytes(path: Path) -> bytes:
+    """A saved message's bytes; one larger than any message is refused before it is read into memory."""
+    from .mail import MAX_MESSAGE_BYTES, MailError
+
+    if path.stat().st_size > MAX_MESSAGE_BYTES:
+        raise MailError("too_large", f"The message is over {MAX_MESSAGE_BYTES / 1e6:.0f} MB; it was not read.")
+    return path.read_bytes()
+
+
 def mail_items(path: Path, name: str) -> list[Item]:
     """One item per photo of a saved e-mail, named ``MESSAGE.eml/PHOTO``; a message that cannot be read or
     holds no photo is one item too, so its row says why."""
     from .mail import MailError, parse_message
 
     try:
-        photos = parse_message(path.read_bytes(), MAX_MEMBER_BYTES).photos
+        photos = parse_message(_mail_bytes(path), MAX_MEMBER_BYTES).photos
     except (MailError, OSError):
         photos = ()
     if not photos:
@@ -100,7 +109,7 @@ def load_mail_photo(item: Item, max_member_bytes: int) -> bytes:
     from .mail import MailError, parse_message
 
     try:
-        photos = parse_message(Path(item.path).read_bytes(), max_member_bytes).photos
+        photos = parse_message(_mail_bytes(Path(item.path)), max_member_bytes).photos
     except MailError as exc:
         raise ImageError(exc.code, exc.message) from None
     if item.member == "" or not photos:

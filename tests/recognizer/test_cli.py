@@ -283,3 +283,17 @@ def test_batch_reads_the_photos_of_saved_emails(fake_read, tmp_path, monkeypatch
     assert {f: rows[f]["error"] for f in rows if rows[f]["status"] == "rejected"} == {
         "one.eml/scan.jpg": "not_an_image", "one.eml/huge.png": "too_large", "no-photo.eml": "no_photo", "empty.eml": "empty"}
     assert "attach" in rows["no-photo.eml"]["reason"]
+
+
+def test_an_oversized_saved_email_is_refused_unread(fake_read, tmp_path, monkeypatch):
+    from recognizer import mail
+
+    monkeypatch.setattr(mail, "MAX_MESSAGE_BYTES", 10_000)
+    big = tmp_path / "big.eml"
+    big.write_bytes(b"From: a@b.example\r\nSubject: x\r\n\r\n" + b"x" * 20_000)
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or b"")  # must not be called for it
+    out = tmp_path / "rows.jsonl"
+    assert cli.main(["batch", str(big), "--out", str(out), "--workers", "1"]) == 0
+    row = json.loads(out.read_text())
+    assert row["status"] == "rejected" and row["error"] == "too_large" and big not in read
