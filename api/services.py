@@ -366,8 +366,11 @@ def _mail_reply(status: str, meter: Meter, draft: Draft | None, submission: Subm
     if status == "accepted":
         return f"Thank you: your reading {submission.value} for meter {meter.serial} has been received."
     if status == "in_review":
-        return (f"Thank you: we read {submission.value} on meter {meter.serial}. Someone will check it before it is "
-                f"used ({submission.review_reason})")
+        # the recognizer's reason is written for customers ("A reflection covers the display..."); the
+        # submission's review reason is for reviewers
+        why = f" {draft.reason}" if draft is not None and draft.reason else ""
+        return (f"Thank you: we read {submission.value} on meter {meter.serial}. Someone will check it against "
+                f"your photo before it is used.{why}")
     why = draft.reason if draft is not None and draft.reason else "the digits could not be made out"
     return (f"We could not read meter {meter.serial} from your photo: {why} Please reply with a new photo, or "
             "with the reading typed out.")

@@ -75,7 +75,7 @@ def test_an_unsure_read_waits_for_a_reviewer(world, fake_reader):
     fake_reader.status, fake_reader.confidence, fake_reader.reason = "needs_review", 0.4, "Not sure of the reading."
     body = post(world, mail()).json()
     assert body["status"] == "in_review" and body["submission"]["status"] == "in_review"
-    assert "check" in body["message"]
+    assert "check" in body["message"] and "Not sure of the reading." in body["message"]  # the customer-facing reason
     queue = world.client.get("/api/review/queue", headers=world.reviewer).json()
     assert [q["id"] for q in queue] == [body["submission"]["id"]] and queue[0]["source"] == "email"
 
