@@ -392,13 +392,14 @@ def receive_email(
     if user is None or not user.active or user.role != "customer":
         raise ApiError(422, "The sender's address is not a customer's: readings are taken from the address "
                             "registered with the account.", code="unknown_sender")
-    meters = list(store.list_meters(session, account_ids=store.member_account_ids(session, user_id=user.id)))
-    meter = _meter_of_mail(meters, mail)
     key = _mail_key(mail.message_id)
     if key and (done := store.submission_for_key(session, user_id=user.id, key=key)) is not None:
-        return MailReceipt(done.status if done.status in ("accepted", "in_review") else "in_review",
-                           _mail_reply("accepted" if done.status == "accepted" else "in_review", done.meter, done.draft, done),
-                           done.meter, done.draft, done, [], replayed=True)
+        # the gateway retried: what the first delivery made, whatever has happened to the meters since
+        status = "accepted" if done.status == "accepted" else "in_review"
+        return MailReceipt(status, _mail_reply(status, done.meter, done.draft, done), done.meter, done.draft, done,
+                           [], replayed=True)
+    meters = list(store.list_meters(session, account_ids=store.member_account_ids(session, user_id=user.id)))
+    meter = _meter_of_mail(meters, mail)
     if not mail.photos:
         raise ApiError(422, "The message has no photo attached: send the meter's photo as an attachment.",
                        code="no_photo")
