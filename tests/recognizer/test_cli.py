@@ -297,3 +297,29 @@ def test_an_oversized_saved_email_is_refused_unread(fake_read, tmp_path, monkeyp
     assert cli.main(["batch", str(big), "--out", str(out), "--workers", "1"]) == 0
     row = json.loads(out.read_text())
     assert row["status"] == "rejected" and row["error"] == "too_large" and big not in read
+
+
+def test_read_an_email_answers_with_its_surest_photo(fake_read, capsys, tmp_path):
+    from email.message import EmailMessage
+
+    truths = truth_by_hash()
+    files = sample_files()
+    unsure = next(f for f in files if truths[hashlib.sha256(f.read_bytes()).hexdigest()].startswith("0000"))
+    sure = next(f for f in files if not truths[hashlib.sha256(f.read_bytes()).hexdigest()].startswith("0000"))
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "customer@example.org", "reading"
+    msg.set_content("two photos")
+    for data, mime, name in ((PDF, "application/octet-stream", "scan.jpg"), (unsure.read_bytes(), "image/jpeg", "blurry.jpg"),
+                             (sure.read_bytes(), "image/jpeg", "sharp.jpg")):
+        maintype, subtype = mime.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(msg.as_bytes())
+    assert cli.main(["read", str(eml)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["file"] == f"{eml}/sharp.jpg" and out["status"] == "accepted"
+    only_pdf = tmp_path / "pdf.eml"
+    only_pdf.write_bytes(msg.as_bytes().replace(b"blurry.jpg", b"x.bin").replace(b"sharp.jpg", b"y.bin")
+                         .replace(b"image/jpeg", b"application/zip"))
+    assert cli.main(["read", str(only_pdf)]) == 2
+    assert json.loads(capsys.readouterr().out)["error"] == "not_an_image"
