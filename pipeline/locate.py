@@ -334,6 +334,38 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
     return [Window(quad=(q * to_orig).astype(np.float32), kind="unknown", score=s, source=src) for s, q, src in kept]
 
 
+def row_evidence(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -> tuple[float, float]:
+    """How strongly the photo holds rows of digits as it stands, and turned by a quarter: the best row score
+    (as :func:`propose_windows` scores rows) among the digit-shaped blobs of the photo, and among those of
+    the photo transposed. A photo taken sideways shows its digits lying down, wider than tall, chained top
+    to bottom: rows only the transposed photo has. One threshold (the smaller block, both polarities),
+    closed as :func:`propose_windows` closes it to join a seven-segment digit's bars (after transposing:
+    the digits' own up and down), so it costs a few milliseconds."""
+    img = decoded.image
+    f = min(1.0, cfg.work_long_side / max(img.shape[:2]))
+    small = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA) if f < 1 else img
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+    short = min(gray.shape)
+    rows_best, pairs_best = [0.0, 0.0], [0.0, 0.0]
+    for g in (gray, 255 - gray):
+        ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                    _odd(max(11, short * cfg.block_fracs[0])), 8)
+        close = max(3, short // 60)
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
+        for k, m in enumerate((ink, np.ascontiguousarray(ink.T))):
+            m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
+            for row in _rows(_digit_blobs(m, short, cfg), 2):
+                hs = np.array([b.h for b in row], np.float32)
+                regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
+                score = float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
+                best = rows_best if len(row) >= cfg.min_row_len else pairs_best
+                best[k] = max(best[k], score)
+    # rows of three or more where there are any; pairs only where neither way has one (a short display
+    # whose rings of segments, 0 and 8, fail the blob test): pairs are everywhere in print and texture
+    best = rows_best if max(rows_best) > 0 else pairs_best
+    return best[0], best[1]
+
+
 @dataclass(frozen=True)
 class HeatmapConfig:
     threshold: float = 0.5  # cell probability that counts as window

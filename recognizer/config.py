@@ -44,5 +44,9 @@ class RecognizerConfig:
     # where the chosen window reads turned over with a decimal point it lacks upright, read the photo turned
     # over too (recognizer/read.py: turned_over_hint): seven-segment digits read as digits upside down
     check_upside_down: bool = True
+    # where the upright read is unsure and the photo's digit rows run up or down it (taken sideways, the
+    # orientation tag lost), read it turned a quarter each way; a sure read replaces the upright one
+    # (recognizer/read.py: SIDEWAYS_ASK)
+    check_sideways: bool = True
     read_dials: bool = False  # off by default: see pipeline/dials.py for how far it is
     min_dial_confidence: float = 0.5

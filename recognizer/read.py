@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.decode import decode
 from pipeline.dials import DialReading, face_up, find_dials, order_dials
 from pipeline.deskew import deskew, expand_quad, to_original
-from pipeline.locate import LocateConfig, propose_windows, windows_from_heatmap
+from pipeline.locate import LocateConfig, propose_windows, row_evidence, windows_from_heatmap
 from pipeline.quality import assess_quality
 from pipeline.segment import find_point, red_drums, red_shares
 from pipeline.types import DecodedImage, DigitBox, Deskewed, Window
@@ -53,6 +53,8 @@ UNREAD_LARGER_ROW = 0.5  # ... and that read as nothing: confidence factor
 TURNABLE = frozenset("0125689")  # seven-segment digits that read as digits turned over (6 and 9 swap)
 UPSIDE_DOWN_HINT = 0.5  # a window read turned over this surely, with a point, has the whole photo read turned over
 UPSIDE_DOWN_KEEP = 0.9  # ... whose reading replaces the upright one where its confidence is above this share of it
+SIDEWAYS_ASK = 0.5  # an upright read less sure than this has the photo checked for digits lying on their side
+SIDEWAYS_MARGIN = 1.2  # ... and read turned by a quarter where its rows are this much stronger turned
 
 
 @dataclass(frozen=True)
@@ -458,10 +460,51 @@ def read_photo(
         # unsure upright read swapped for an unsure turned one only changes which wrong reading is shown)
         if turned.confidence >= UPSIDE_DOWN_HINT and turned.confidence > UPSIDE_DOWN_KEEP * result.confidence:
             stages = {**turned.stages_ms, "decode": decode_ms}
-            result = replace(_turned_back(turned, decoded.original_size), stages_ms=stages, turned=True)
+            result = replace(_turned_back(turned, decoded.original_size), stages_ms=stages, turned=True, rotation=180)
         result.stages_ms["turned"] = round((time.perf_counter() - t) * 1000, 2)
+    if config.check_sideways and not result.turned and result.confidence < SIDEWAYS_ASK:
+        t = time.perf_counter()
+        upright, lying = row_evidence(decoded)
+        if lying > SIDEWAYS_MARGIN * upright:
+            # digits lying on their side, in rows running up or down the photo: taken sideways, its
+            # orientation tag lost on the way. Read turned a quarter each way: the two reads are upside down
+            # to each other, and seven-segment 0 1 2 5 6/9 8 read surely either way up, so a read whose
+            # window reads turned over with the point it lacks is the upside-down one; the surer of the rest
+            for quarter in (90, 270):
+                side, upside_down = _read_decoded(_turned_quarter(decoded, quarter), check_turned=True, **context)
+                if upside_down >= UPSIDE_DOWN_HINT:
+                    continue
+                # only a sure read replaces the upright one: an unsure upright read of an upright photo is
+                # better shown to a reviewer than a stranger, unsure reading of the photo turned
+                if side.confidence >= config.accept_threshold and side.confidence > result.confidence:
+                    result = replace(_quarter_back(side, decoded.original_size, quarter), turned=True, rotation=quarter)
+        result.stages_ms["sideways"] = round((time.perf_counter() - t) * 1000, 2)
     result.stages_ms["decode"] = decode_ms
     return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
+
+
+def _turned_quarter(decoded: DecodedImage, quarter: int) -> DecodedImage:
+    """The decoded photo turned by ``quarter`` (90 or 270) degrees clockwise; its size as displayed swaps."""
+    code = cv2.ROTATE_90_CLOCKWISE if quarter == 90 else cv2.ROTATE_90_COUNTERCLOCKWISE
+    image = cv2.rotate(decoded.image, code)
+    image.setflags(write=False)
+    w, h = decoded.original_size
+    return replace(decoded, image=image, original_size=(h, w))
+
+
+def _quarter_back(result: ReadResult, size: tuple[int, int], quarter: int) -> ReadResult:
+    """A result read on the photo turned by ``quarter`` degrees clockwise, its windows in the photo's own
+    pixels (``size`` its width and height; corners still in reading order)."""
+    w, h = size
+
+    def back(quad):
+        if not quad:
+            return quad
+        if quarter == 90:  # turned clockwise: (x', y') = (h - y, x)
+            return tuple((round(y, 1), round(h - x, 1)) for x, y in quad)
+        return tuple((round(w - y, 1), round(x, 1)) for x, y in quad)  # counter-clockwise: (x', y') = (y, w - x)
+
+    return replace(result, registers=tuple(replace(r, window=back(r.window)) for r in result.registers))
 
 
 def _turned_over(decoded: DecodedImage) -> DecodedImage:

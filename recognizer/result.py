@@ -47,9 +47,10 @@ class ReadResult:
     plausibility: Plausibility | None = None
     engine: str = "cnn"
     stages_ms: dict[str, float] = field(default_factory=dict)
-    # read with the photo turned by 180 degrees (it was taken upside down); windows are in the photo's own
-    # pixels all the same, the crop and the debug overlay show it turned the right way up
+    # read with the photo turned (it was taken upside down or sideways): ``rotation`` degrees clockwise;
+    # windows are in the photo's own pixels all the same, the crop and the debug overlay show it upright
     turned: bool = False
+    rotation: int = 0
     # encoded images when asked for: the window crop ("crop", PNG) and the debug overlay ("debug", JPEG)
     images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -100,5 +101,6 @@ class ReadResult:
             },
             "engine": self.engine,
             "turned": self.turned,
+            "rotation": self.rotation,
             "elapsed_ms": round(float(self.elapsed_ms), 1),
         }

@@ -132,3 +132,28 @@ def test_eval_turn_reads_every_photo_turned(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path / "labels.csv"), "--workers", "1", "--turn", "180", "--out", str(out)]) == 0
     row = json.loads(out.read_text().splitlines()[0])
     assert row["turned"] is True and row["reading"] == "59.00" and row["score"]["int_exact"] is True
+
+
+@pytest.mark.parametrize("text", ["59.00", "347.25"])
+@pytest.mark.parametrize("quarter", [90, 270])
+def test_a_sideways_display_is_read_turned_a_quarter(text, quarter):
+    """Taken sideways, its orientation tag lost: digits lying on their side are read turned a quarter, the
+    right quarter (the other one is the display upside down), with the window in the photo's own pixels."""
+    img = seven_segment_photo(text)
+    upright = read_photo(png(img))
+    code = cv2.ROTATE_90_CLOCKWISE if quarter == 90 else cv2.ROTATE_90_COUNTERCLOCKWISE
+    side = png(cv2.rotate(img, code))  # a 480x640 photo showing the display lying on its side
+    unchecked = read_photo(side, config=RecognizerConfig(check_sideways=False))
+    assert unchecked.status != "accepted"
+    result = read_photo(side)
+    # the photo was turned `quarter` degrees clockwise from upright: it is read turned back the other way
+    assert (result.reading, result.status, result.turned, result.rotation) == (text, "accepted", True, 360 - quarter)
+    assert result.to_dict()["rotation"] == 360 - quarter and "sideways" in result.stages_ms
+    ux, uy = np.mean(upright.window, axis=0)
+    want = (480 - uy, ux) if quarter == 90 else (uy, 640 - ux)
+    assert np.allclose(np.mean(result.window, axis=0), want, atol=12)
+
+
+def test_an_upright_photo_is_not_read_sideways():
+    result = read_photo(png(seven_segment_photo("347.25")))
+    assert result.rotation == 0 and "sideways" not in result.stages_ms
