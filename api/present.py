@@ -33,6 +33,8 @@ def draft_out(draft: Draft, *, submission_id: int | None = None) -> schemas.Draf
         plausibility=schemas.PlausibilityOut(**plaus) if plaus else None,
         photo_date=draft.photo_date,
         turned=bool(result.get("turned", False)),
+        # drafts read before sideways photos were: turned meant upside down
+        rotation=int(result.get("rotation", 180 if result.get("turned") else 0)),
         photo_url=f"{base}/photo",
         crop_url=f"{base}/crop" if draft.crop_sha256 else None,
         debug_url=f"{base}/debug" if draft.debug_sha256 else None,

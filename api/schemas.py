@@ -116,7 +116,8 @@ class DraftOut(Out):
     reason: str | None
     plausibility: PlausibilityOut | None
     photo_date: date
-    turned: bool = Field(default=False, description="The photo was taken upside down and read turned over; the crop shows it upright.")
+    turned: bool = Field(default=False, description="The photo was taken upside down or sideways and read turned; the crop shows it upright.")
+    rotation: int = Field(default=0, description="Degrees clockwise the photo was turned to be read: 180 upside down, 90 or 270 sideways.")
     photo_url: str
     crop_url: str | None
     debug_url: str | None

@@ -181,7 +181,10 @@ async function showDraft(draft) {
   const which = draft.crop_url ? "crop" : "photo";
   caption.textContent =
     which === "crop" ? "The digit window found in your photo" : "Your photo (no digit window was found in it)";
-  if (which === "crop" && draft.turned) caption.textContent += " (your photo was upside down: shown turned the right way up)";
+  if (which === "crop" && draft.turned) {
+    const how = draft.rotation === 90 || draft.rotation === 270 ? "sideways" : "upside down";
+    caption.textContent += ` (your photo was ${how}: shown turned the right way up)`;
+  }
   $("#crop-figure").dataset.image = which;
   imageUrl(draft.crop_url || draft.photo_url)
     .then((url) => {

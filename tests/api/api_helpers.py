@@ -85,6 +85,7 @@ class FakeReader:
     reason: str | None = None
     images: bool = True
     turned: bool = False
+    rotation: int = 0
     calls: list = field(default_factory=list)
 
     def __call__(self, source, **kwargs) -> ReadResult:
@@ -101,7 +102,7 @@ class FakeReader:
             status=self.status, reading=self.reading, confidence=self.confidence,
             registers=(reg,) if self.reading else (), reason=self.reason, elapsed_ms=1.0,
             images={"crop": png_bytes(), "debug": png_bytes(color=(30, 200, 30))} if self.images else {},
-            turned=self.turned,
+            turned=self.turned, rotation=self.rotation,
         )
 
 

@@ -108,6 +108,8 @@ def test_a_draft_says_when_the_photo_was_read_turned_over(world, fake_reader):
     assert draft["turned"] is True
     again = world.client.get(f"/api/drafts/{draft['id']}", headers=world.customer)
     assert again.status_code == 200 and again.json()["turned"] is True
+    fake_reader.rotation = 90  # taken sideways
+    assert upload(world.client, world.customer, world.meter, meter_photo()).json()["rotation"] == 90
 
 
 def test_webp_and_jpeg_accepted(world, fake_reader):

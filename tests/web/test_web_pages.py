@@ -271,9 +271,12 @@ def test_error_messages(world, phone, tmp_path):
     expect(upload).to_be_hidden()
 
     # read turned over: the caption says why the crop is the other way up from the photo
-    world.reader.set(turned=True)
+    world.reader.set(turned=True, rotation=180)
     page.set_input_files("#photo-pick", str(PHOTO))
     expect(page.locator("#crop-caption")).to_contain_text("your photo was upside down")
+    world.reader.set(turned=True, rotation=270)
+    page.set_input_files("#photo-pick", str(PHOTO))
+    expect(page.locator("#crop-caption")).to_contain_text("your photo was sideways")
 
     # no window found: how to retake; the photo itself is shown, the boxes are empty to type in
     world.reader.set(reading=None, status="rejected",

@@ -110,11 +110,12 @@ class StandInReader:
     reason: str | None = None
     delay: float = 0.0
     turned: bool = False
+    rotation: int = 0
     calls: int = 0
 
     def set(self, **kwargs) -> "StandInReader":
         defaults = StandInReader()
-        for name in ("reading", "confidence", "unsure", "status", "reason", "delay", "turned"):
+        for name in ("reading", "confidence", "unsure", "status", "reason", "delay", "turned", "rotation"):
             setattr(self, name, kwargs.pop(name, getattr(defaults, name)))
         assert not kwargs, kwargs
         return self
@@ -141,7 +142,8 @@ class StandInReader:
         reg = Register(reading=self.reading, confidence=conf, digits=digits, kind="drum",
                        window=((0, 0), (1, 0), (1, 1), (0, 1)))
         return ReadResult(status=self.status, reading=self.reading, confidence=conf, registers=(reg,),
-                          reason=self.reason, elapsed_ms=1.0, images=images, turned=self.turned)
+                          reason=self.reason, elapsed_ms=1.0, images=images, turned=self.turned,
+                          rotation=self.rotation)
 
 
 # ---- the app, served ---------------------------------------------------------------------------------
