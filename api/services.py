@@ -328,10 +328,6 @@ class MailReceipt:
     replayed: bool = False
 
 
-def _mail_error(exc: MailError) -> ApiError:
-    return ApiError(413 if exc.code == "too_large" else 422, exc.message, code=exc.code)
-
-
 def _meter_of_mail(meters: list[Meter], mail: MailPhotos) -> Meter:
     """The meter the message names by its serial (subject first, then the text), else the sender's only one."""
     for text in (mail.subject, mail.text):
@@ -387,7 +383,7 @@ def receive_email(
     try:
         mail = parse_message(raw, max_part_bytes=settings.max_upload_bytes, max_message_bytes=settings.max_mail_bytes)
     except MailError as exc:
-        raise _mail_error(exc) from exc
+        raise image_error(exc) from exc
     user = store.get_user_by_email(session, email=mail.sender) if mail.sender else None
     if user is None or not user.active or user.role != "customer":
         raise ApiError(422, "The sender's address is not a customer's: readings are taken from the address "

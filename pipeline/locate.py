@@ -273,14 +273,35 @@ def _rectangles(gray: np.ndarray) -> list[tuple[float, np.ndarray, str]]:
     return out
 
 
+def _search_gray(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """The grey, contrast-equalised copy of the photo the search runs on, at most ``long_side`` pixels
+    long, and its scale."""
+    f = min(1.0, long_side / max(image.shape[:2]))
+    small = cv2.resize(image, (round(image.shape[1] * f), round(image.shape[0] * f)), interpolation=cv2.INTER_AREA) if f < 1 else image
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray), f
+
+
+def _segment_closing(short: int) -> np.ndarray:
+    """The closing that joins the separate bars of a seven-segment digit into one blob: mostly vertically,
+    a little sideways, so neighbouring digits stay apart."""
+    close = max(3, short // 60)
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
+
+
+def _row_score(row: list[Blob]) -> float:
+    """Tall, even, long rows first: the median digit height, lowered by uneven heights, times the square
+    root of the length (up to 8 digits)."""
+    hs = np.array([b.h for b in row], np.float32)
+    regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
+    return float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
+
+
 def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -> list[Window]:
     """Candidate digit windows, largest and most regular rows first. Quads are in original pixels."""
-    img = decoded.image
-    f = min(1.0, cfg.work_long_side / max(img.shape[:2]))
-    small = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA) if f < 1 else img
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    gray, f = _search_gray(decoded.image, cfg.work_long_side)
     short = min(gray.shape)
+    closing = _segment_closing(short)
     found: list[tuple[float, np.ndarray, str]] = []  # (score, quad, source)
     pairs: list[tuple[float, np.ndarray, str]] = []
     for polarity in ("dark", "light"):
@@ -288,19 +309,11 @@ def propose_windows(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -
         for block_frac in cfg.block_fracs:
             ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, _odd(max(11, short * block_frac)), 8)
             for close in (0, max(3, short // 60)):
-                m = ink
-                if close:
-                    # joins the separate bars of a seven-segment digit into one blob: mostly vertically,
-                    # a little sideways, so neighbouring digits stay apart
-                    k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
-                    m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
+                m = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, closing) if close else ink
                 rows = _rows(_digit_blobs(m, short, cfg), 2 if cfg.pair_rows else cfg.min_row_len)
                 for row in [r for r in rows if len(r) >= cfg.min_row_len] + _joined_rows(rows):
-                    hs = np.array([b.h for b in row], np.float32)
-                    regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
-                    score = float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
                     # the quad is drawn only for the rows that make it into the proposals (a few of many)
-                    found.append((score, row, f"{polarity}/b{block_frac}/c{close}"))
+                    found.append((_row_score(row), row, f"{polarity}/b{block_frac}/c{close}"))
                 for a, b in (r for r in rows if len(r) == 2 and _digit_pair(*r)):
                     pairs.append((float(min(a.h, b.h)), [a, b], f"{polarity}/b{block_frac}/c{close}/pair"))
     found.sort(key=lambda t: -t[0])
@@ -341,25 +354,18 @@ def row_evidence(decoded: DecodedImage, cfg: LocateConfig = LocateConfig()) -> t
     to bottom: rows only the transposed photo has. One threshold (the smaller block, both polarities),
     closed as :func:`propose_windows` closes it to join a seven-segment digit's bars (after transposing:
     the digits' own up and down), so it costs a few milliseconds."""
-    img = decoded.image
-    f = min(1.0, cfg.work_long_side / max(img.shape[:2]))
-    small = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA) if f < 1 else img
-    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+    gray, _ = _search_gray(decoded.image, cfg.work_long_side)
     short = min(gray.shape)
+    kernel = _segment_closing(short)
     rows_best, pairs_best = [0.0, 0.0], [0.0, 0.0]
     for g in (gray, 255 - gray):
         ink = cv2.adaptiveThreshold(g, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                     _odd(max(11, short * cfg.block_fracs[0])), 8)
-        close = max(3, short // 60)
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, close // 3), close))
         for k, m in enumerate((ink, np.ascontiguousarray(ink.T))):
             m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel)
             for row in _rows(_digit_blobs(m, short, cfg), 2):
-                hs = np.array([b.h for b in row], np.float32)
-                regular = 1.0 - float(np.std(hs) / (np.mean(hs) + 1e-6))
-                score = float(np.median(hs)) * regular * min(len(row), 8) ** 0.5
                 best = rows_best if len(row) >= cfg.min_row_len else pairs_best
-                best[k] = max(best[k], score)
+                best[k] = max(best[k], _row_score(row))
     # rows of three or more where there are any; pairs only where neither way has one (a short display
     # whose rings of segments, 0 and 8, fail the blob test): pairs are everywhere in print and texture
     best = rows_best if max(rows_best) > 0 else pairs_best

@@ -106,12 +106,9 @@ def load_mail_photo(item: Item, max_member_bytes: int) -> bytes:
     """The photo ``item.member`` of a saved e-mail (the message parsed again: workers get items, not bytes)."""
     from pipeline.decode import ImageError
 
-    from .mail import MailError, parse_message
+    from .mail import parse_message
 
-    try:
-        photos = parse_message(_mail_bytes(Path(item.path)), max_member_bytes).photos
-    except MailError as exc:
-        raise ImageError(exc.code, exc.message) from None
+    photos = parse_message(_mail_bytes(Path(item.path)), max_member_bytes).photos  # MailError is an ImageError
     if item.member == "" or not photos:
         raise ImageError("no_photo", "The message has no photo attached: send the meter's photo as an attachment.")
     photo = photos[int(item.member)]

@@ -19,18 +19,16 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import PurePosixPath
 
+from pipeline.decode import ImageError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # a message this large is not parsed at all
 MAX_PHOTOS = 50  # photos taken from one message; a mass mailing of images is not a meter reading
 
 
-class MailError(ValueError):
-    """The message cannot be used; ``code`` is machine-readable, ``message`` says why to a person."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class MailError(ImageError):
+    """The message cannot be used: an input that cannot be read, like a photo that cannot be (``code`` for
+    machines, ``message`` for people), so whatever turns an ImageError into a row or an HTTP error takes it."""
 
 
 @dataclass(frozen=True)

@@ -455,12 +455,12 @@ def read_photo(
         # the chosen window, read turned over, shows a point the upright read lacks: a photo taken upside down
         # (seven-segment 0, 1, 2, 5, 6/9, 8 read as digits either way up: 59.00 upside down reads 0065)
         t = time.perf_counter()
-        turned, _ = _read_decoded(_turned_over(decoded), check_turned=False, **context)
+        turned, _ = _read_decoded(_turned(decoded, 180), check_turned=False, **context)
         # as sure as the window's turned read had to be, and about as sure as the upright read or surer (an
         # unsure upright read swapped for an unsure turned one only changes which wrong reading is shown)
         if turned.confidence >= UPSIDE_DOWN_HINT and turned.confidence > UPSIDE_DOWN_KEEP * result.confidence:
             stages = {**turned.stages_ms, "decode": decode_ms}
-            result = replace(_turned_back(turned, decoded.original_size), stages_ms=stages, turned=True, rotation=180)
+            result = replace(_turned_back(turned, decoded.original_size, 180), stages_ms=stages)
         result.stages_ms["turned"] = round((time.perf_counter() - t) * 1000, 2)
     if config.check_sideways and not result.turned and result.confidence < SIDEWAYS_ASK:
         t = time.perf_counter()
@@ -471,58 +471,46 @@ def read_photo(
             # to each other, and seven-segment 0 1 2 5 6/9 8 read surely either way up, so a read whose
             # window reads turned over with the point it lacks is the upside-down one; the surer of the rest
             for quarter in (90, 270):
-                side, upside_down = _read_decoded(_turned_quarter(decoded, quarter), check_turned=True, **context)
+                side, upside_down = _read_decoded(_turned(decoded, quarter), check_turned=True, **context)
                 if upside_down >= UPSIDE_DOWN_HINT:
                     continue
                 # only a sure read replaces the upright one: an unsure upright read of an upright photo is
                 # better shown to a reviewer than a stranger, unsure reading of the photo turned
                 if side.confidence >= config.accept_threshold and side.confidence > result.confidence:
-                    result = replace(_quarter_back(side, decoded.original_size, quarter), turned=True, rotation=quarter)
+                    result = _turned_back(side, decoded.original_size, quarter)
         result.stages_ms["sideways"] = round((time.perf_counter() - t) * 1000, 2)
     result.stages_ms["decode"] = decode_ms
     return replace(result, elapsed_ms=(time.perf_counter() - t0) * 1000)
 
 
-def _turned_quarter(decoded: DecodedImage, quarter: int) -> DecodedImage:
-    """The decoded photo turned by ``quarter`` (90 or 270) degrees clockwise; its size as displayed swaps."""
-    code = cv2.ROTATE_90_CLOCKWISE if quarter == 90 else cv2.ROTATE_90_COUNTERCLOCKWISE
-    image = cv2.rotate(decoded.image, code)
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _turned(decoded: DecodedImage, degrees: int) -> DecodedImage:
+    """The decoded photo turned ``degrees`` (90, 180 or 270) clockwise, read-only like every decoded photo;
+    a quarter turn swaps its size as displayed."""
+    image = cv2.rotate(decoded.image, _ROTATE[degrees])
     image.setflags(write=False)
     w, h = decoded.original_size
-    return replace(decoded, image=image, original_size=(h, w))
+    return replace(decoded, image=image, original_size=(w, h) if degrees == 180 else (h, w))
 
 
-def _quarter_back(result: ReadResult, size: tuple[int, int], quarter: int) -> ReadResult:
-    """A result read on the photo turned by ``quarter`` degrees clockwise, its windows in the photo's own
-    pixels (``size`` its width and height; corners still in reading order)."""
+def _turned_back(result: ReadResult, size: tuple[int, int], degrees: int) -> ReadResult:
+    """A result read on the photo turned ``degrees`` clockwise, marked so, its windows in the photo's own
+    pixels (``size`` its width and height; corners still in reading order: the first is the counter's top
+    left as it reads)."""
     w, h = size
+    to_photo = {
+        90: lambda x, y: (y, h - x),  # turned clockwise: (x', y') = (h - y, x)
+        180: lambda x, y: (w - x, h - y),
+        270: lambda x, y: (w - y, x),  # counter-clockwise: (x', y') = (y, w - x)
+    }[degrees]
 
     def back(quad):
-        if not quad:
-            return quad
-        if quarter == 90:  # turned clockwise: (x', y') = (h - y, x)
-            return tuple((round(y, 1), round(h - x, 1)) for x, y in quad)
-        return tuple((round(w - y, 1), round(x, 1)) for x, y in quad)  # counter-clockwise: (x', y') = (y, w - x)
+        return tuple(tuple(round(v, 1) for v in to_photo(x, y)) for x, y in quad) if quad else quad
 
-    return replace(result, registers=tuple(replace(r, window=back(r.window)) for r in result.registers))
-
-
-def _turned_over(decoded: DecodedImage) -> DecodedImage:
-    """The decoded photo turned by 180 degrees (read-only, like every decoded photo)."""
-    image = np.ascontiguousarray(decoded.image[::-1, ::-1])
-    image.setflags(write=False)
-    return replace(decoded, image=image)
-
-
-def _turned_back(result: ReadResult, size: tuple[int, int]) -> ReadResult:
-    """A result read on the turned-over photo, its windows in the photo's own pixels (corners still in
-    reading order: the first is the counter's top left as it reads)."""
-    w, h = size
-
-    def back(quad):
-        return tuple((round(w - x, 1), round(h - y, 1)) for x, y in quad) if quad else quad
-
-    return replace(result, registers=tuple(replace(r, window=back(r.window)) for r in result.registers))
+    return replace(result, registers=tuple(replace(r, window=back(r.window)) for r in result.registers),
+                   turned=True, rotation=degrees)
 
 
 def _read_decoded(
